@@ -1,0 +1,404 @@
+/**
+ * The {@link DnsPort} on Node's c-ares resolver: several c-ares channels per
+ * server, our own per-try deadline, and our own rotation across servers.
+ */
+import { Resolver } from 'node:dns';
+import { isIPv4, isIPv6 } from 'node:net';
+import type {
+  DnsPort,
+  QueryResult,
+  QueryStatus,
+  QueryType,
+  RdataOf,
+} from '../core/dns.js';
+
+/** Options of {@link createNodeDnsResolver}. */
+export interface ResolverOptions {
+  /** 'ip' or 'ip:port' or '[ipv6]:port'; at least one. */
+  servers: string[];
+  /**
+   * Per-try deadline in ms, enforced by us with a timer (c-ares' own timeouts
+   * drift). An upper bound: c-ares may give up on a try sooner, see the note
+   * in {@link createNodeDnsResolver}. Default 2000.
+   */
+  timeoutMs?: number;
+  /** Extra tries after the first, each on the NEXT server in rotation. Default 2. */
+  retries?: number;
+  /** How many c-ares Resolver instances per server (spread load; each c-ares socket drops bursts above ~200-300 in flight on loopback). Default 2. */
+  instancesPerServer?: number;
+  /**
+   * Most queries in flight on one c-ares instance; more wait in line (the
+   * wait counts in `ms`, not against `timeoutMs`). A burst larger than a UDP
+   * socket's receive buffer (about 256 datagrams at Linux defaults) is
+   * dropped, which would show as timeouts. Default 100.
+   */
+  maxInFlightPerInstance?: number;
+}
+
+/** A resolver configuration that cannot work: a bad server spec or option. */
+export class ResolverConfigError extends Error {
+  readonly code = 'EXO_BAD_RESOLVER' as const;
+
+  constructor(message: string) {
+    super(message);
+    this.name = 'ResolverConfigError';
+  }
+}
+
+/** The resolver built by {@link createNodeDnsResolver}. */
+export type NodeDnsResolver = DnsPort & {
+  /** Cancels in-flight queries (they end as `error` ECANCELLED) and refuses new ones. */
+  close(): void;
+  /** The normalised server specs, in rotation order. */
+  servers: readonly string[];
+};
+
+const DEFAULT_PORT = 53;
+const DEFAULTS = {
+  timeoutMs: 2000,
+  retries: 2,
+  instancesPerServer: 2,
+  maxInFlightPerInstance: 100,
+};
+
+/**
+ * Validates a server spec and normalises it to `ip:port` or `[ipv6]:port`
+ * (port 53 when absent). Accepts `ip`, `ip:port`, `ipv6`, `[ipv6]` and
+ * `[ipv6]:port`.
+ *
+ * @throws ResolverConfigError (`EXO_BAD_RESOLVER`) when it is not one of those.
+ */
+export function parseServer(spec: string): string {
+  const s = typeof spec === 'string' ? spec.trim() : '';
+  let host: string;
+  let port: string | undefined;
+  const bracketed = /^\[([^\]]+)\](?::(\d+))?$/.exec(s);
+  if (bracketed) {
+    host = bracketed[1] ?? '';
+    port = bracketed[2];
+    if (!isIPv6(host)) throw badServer(spec);
+  } else if (isIPv6(s)) {
+    host = s;
+  } else {
+    const colon = s.lastIndexOf(':');
+    host = colon === -1 ? s : s.slice(0, colon);
+    port = colon === -1 ? undefined : s.slice(colon + 1);
+    if (!isIPv4(host)) throw badServer(spec);
+  }
+  let portNumber = DEFAULT_PORT;
+  if (port !== undefined) {
+    portNumber = /^\d{1,5}$/.test(port) ? Number(port) : 0;
+    if (portNumber < 1 || portNumber > 65535) throw badServer(spec);
+  }
+  return isIPv6(host)
+    ? `[${host.toLowerCase()}]:${portNumber}`
+    : `${host}:${portNumber}`;
+}
+
+function badServer(spec: unknown): ResolverConfigError {
+  return new ResolverConfigError(
+    `Bad DNS server ${JSON.stringify(spec)}: expected ip, ip:port or [ipv6]:port`,
+  );
+}
+
+function integerOption(
+  name: keyof typeof DEFAULTS,
+  value: number | undefined,
+  min: number,
+): number {
+  if (value === undefined) return DEFAULTS[name];
+  if (!Number.isInteger(value) || value < min || value > 2 ** 31 - 1) {
+    throw new ResolverConfigError(
+      `options.${name} must be an integer >= ${min} (got ${String(value)})`,
+    );
+  }
+  return value;
+}
+
+/** The outcome of one try on one server. */
+interface TryOutcome {
+  status: QueryStatus;
+  records: RdataOf[QueryType][];
+  error?: string;
+}
+
+type Callback = (err: NodeJS.ErrnoException | null, raw?: unknown) => void;
+
+const TIMED_OUT: TryOutcome = { status: 'timeout', records: [] };
+const CANCELLED: TryOutcome = {
+  status: 'error',
+  records: [],
+  error: 'ECANCELLED',
+};
+
+const STATUS_OF_CODE: Readonly<Record<string, QueryStatus>> = {
+  ENODATA: 'nodata',
+  ENOTFOUND: 'nxdomain',
+  ETIMEOUT: 'timeout',
+  ESERVFAIL: 'servfail',
+  EREFUSED: 'refused',
+};
+
+/**
+ * Errors that are about the server or the path to it rather than the name, so
+ * the next server may do better. EBADRESP is what c-ares reports for an
+ * unparseable reply carrying our query id.
+ */
+const RETRYABLE_CODES: ReadonlySet<string> = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'EOF',
+  'EBADRESP',
+]);
+
+function fromError(err: unknown): TryOutcome {
+  const code =
+    err !== null && typeof err === 'object' && 'code' in err
+      ? String(err.code)
+      : String(err);
+  const status = STATUS_OF_CODE[code];
+  return status
+    ? { status, records: [] }
+    : { status: 'error', records: [], error: code };
+}
+
+/** Lower-case, no trailing dot; the root ('.', or '' from c-ares) becomes ''. */
+function hostname(name: string): string {
+  const lower = name.toLowerCase();
+  return lower.endsWith('.') ? lower.slice(0, -1) : lower;
+}
+
+function toRecords(type: QueryType, raw: unknown): RdataOf[QueryType][] {
+  switch (type) {
+    case 'MX':
+      return (raw as { exchange: string; priority: number }[]).map((r) => ({
+        exchange: hostname(r.exchange),
+        priority: r.priority,
+      }));
+    case 'CNAME':
+      return (raw as string[]).map(hostname);
+    case 'TXT':
+      return (raw as string[][]).map((chunks) => chunks.join(''));
+    case 'SRV':
+      return (
+        raw as {
+          name: string;
+          port: number;
+          priority: number;
+          weight: number;
+        }[]
+      ).map((r) => ({
+        name: hostname(r.name),
+        port: r.port,
+        priority: r.priority,
+        weight: r.weight,
+      }));
+    case 'A':
+    case 'AAAA':
+      return raw as string[];
+  }
+}
+
+function fromAnswer(type: QueryType, raw: unknown): TryOutcome {
+  // c-ares hands an empty list, not ENODATA, when the answer holds only a
+  // CNAME whose target's records are not included.
+  if (!Array.isArray(raw) || raw.length === 0) {
+    return { status: 'nodata', records: [] };
+  }
+  return { status: 'ok', records: toRecords(type, raw) };
+}
+
+function ask(r: Resolver, name: string, type: QueryType, cb: Callback): void {
+  switch (type) {
+    case 'MX':
+      return void r.resolveMx(name, cb);
+    case 'A':
+      return void r.resolve4(name, cb);
+    case 'AAAA':
+      return void r.resolve6(name, cb);
+    case 'CNAME':
+      return void r.resolveCname(name, cb);
+    case 'TXT':
+      return void r.resolveTxt(name, cb);
+    case 'SRV':
+      return void r.resolveSrv(name, cb);
+  }
+}
+
+/** One c-ares channel, bound to one server, with its own in-flight cap. */
+class Channel {
+  private inFlight = 0;
+  private closed = false;
+  private readonly waiting: (() => void)[] = [];
+
+  constructor(
+    private readonly resolver: Resolver,
+    private readonly maxInFlight: number,
+  ) {}
+
+  /** Ends queries in flight and in line as ECANCELLED. */
+  close(): void {
+    this.closed = true;
+    this.resolver.cancel();
+    for (const wake of this.waiting.splice(0)) wake();
+  }
+
+  /** One try, raced against our own deadline. Never rejects. */
+  try(name: string, type: QueryType, timeoutMs: number): Promise<TryOutcome> {
+    if (this.closed) return Promise.resolve(CANCELLED);
+    if (this.inFlight < this.maxInFlight) {
+      this.inFlight++;
+      return this.send(name, type, timeoutMs);
+    }
+    // release() hands its slot over to the first in line.
+    return new Promise<void>((resolve) => this.waiting.push(resolve)).then(
+      () => (this.closed ? CANCELLED : this.send(name, type, timeoutMs)),
+    );
+  }
+
+  private send(
+    name: string,
+    type: QueryType,
+    timeoutMs: number,
+  ): Promise<TryOutcome> {
+    return new Promise<TryOutcome>((resolve) => {
+      // Not resolver.cancel() on expiry: it cancels every query on the
+      // channel. The late answer is ignored (the promise is settled) but
+      // keeps its in-flight slot until c-ares gives up on it.
+      const timer = setTimeout(resolve, timeoutMs, TIMED_OUT);
+      try {
+        ask(this.resolver, name, type, (err, raw) => {
+          clearTimeout(timer);
+          this.release();
+          try {
+            resolve(err ? fromError(err) : fromAnswer(type, raw));
+          } catch (thrown) {
+            resolve(fromError(thrown));
+          }
+        });
+      } catch (thrown) {
+        clearTimeout(timer);
+        this.release();
+        resolve(fromError(thrown));
+      }
+    });
+  }
+
+  private release(): void {
+    const next = this.waiting.shift();
+    if (next) next();
+    else this.inFlight--;
+  }
+}
+
+function isRetryable(outcome: TryOutcome): boolean {
+  switch (outcome.status) {
+    case 'timeout':
+    case 'servfail':
+    case 'refused':
+      return true;
+    case 'error':
+      return RETRYABLE_CODES.has(outcome.error ?? '');
+    default:
+      return false;
+  }
+}
+
+/**
+ * Creates a {@link DnsPort} on `node:dns` (c-ares). Each query starts on the
+ * next server round-robin; a timeout, SERVFAIL, REFUSED or connection failure
+ * moves it to the following server, up to `retries` more tries. NXDOMAIN,
+ * NODATA and answers are final.
+ *
+ * Note: c-ares may end a try before `timeoutMs` (its timeouts adapt to the
+ * server's latency); `timeoutMs` bounds a try, it does not guarantee it.
+ *
+ * @throws ResolverConfigError (`EXO_BAD_RESOLVER`) on a bad server or option.
+ */
+export function createNodeDnsResolver(
+  options: ResolverOptions,
+): NodeDnsResolver {
+  if (!Array.isArray(options.servers) || options.servers.length === 0) {
+    throw new ResolverConfigError(
+      'options.servers must list at least one server',
+    );
+  }
+  const servers = Object.freeze(options.servers.map(parseServer));
+  const timeoutMs = integerOption('timeoutMs', options.timeoutMs, 1);
+  const retries = integerOption('retries', options.retries, 0);
+  const perServer = integerOption(
+    'instancesPerServer',
+    options.instancesPerServer,
+    1,
+  );
+  const maxInFlight = integerOption(
+    'maxInFlightPerInstance',
+    options.maxInFlightPerInstance,
+    1,
+  );
+
+  // channels[s * perServer + i] is channel i of server s. Each channel knows
+  // one server and tries once: c-ares does not move on after SERVFAIL, so the
+  // rotation is ours.
+  // `timeout` is only c-ares' first guess: after 3 answers from a server,
+  // c-ares 1.32+ uses 5x that server's mean latency (floor 250 ms, cap 5 s),
+  // and Node checks c-ares timeouts only every min(timeout, 1000) ms. So on a
+  // warm channel a try may end as ETIMEOUT after ~1 s whatever timeoutMs is;
+  // our own timer is the upper bound.
+  const channels: Channel[] = [];
+  for (const server of servers) {
+    for (let i = 0; i < perServer; i++) {
+      const r = new Resolver({ timeout: timeoutMs, tries: 1 });
+      try {
+        r.setServers([server]);
+      } catch (err) {
+        throw new ResolverConfigError(
+          `Bad DNS server ${JSON.stringify(server)}: ${(err as Error).message}`,
+        );
+      }
+      channels.push(new Channel(r, maxInFlight));
+    }
+  }
+
+  const n = servers.length;
+  let cursor = 0;
+  let closed = false;
+
+  async function query<T extends QueryType>(
+    name: string,
+    type: T,
+  ): Promise<QueryResult<T>> {
+    const started = performance.now();
+    const ticket = cursor;
+    cursor = (cursor + 1) % (n * perServer);
+    const first = ticket % n;
+    const slot = Math.floor(ticket / n);
+    let server = first;
+    let outcome = CANCELLED;
+    for (let t = 0; !closed; t++) {
+      server = (first + t) % n;
+      const channel = channels[server * perServer + slot] as Channel;
+      outcome = await channel.try(name, type, timeoutMs);
+      if (t >= retries || !isRetryable(outcome)) break;
+    }
+    const result: QueryResult<T> = {
+      name,
+      type,
+      status: outcome.status,
+      records: (outcome.status === 'ok' ? outcome.records : []) as RdataOf[T][],
+      resolver: servers[server] as string,
+      ms: performance.now() - started,
+    };
+    if (outcome.error !== undefined) result.error = outcome.error;
+    return result;
+  }
+
+  return {
+    servers,
+    query,
+    close() {
+      closed = true;
+      for (const channel of channels) channel.close();
+    },
+  };
+}

@@ -1,0 +1,124 @@
+import { getServers } from 'node:dns';
+import { createDnsCache } from '../core/dns-cache.js';
+import type { DnsPort } from '../core/dns.js';
+import { isFailure } from '../core/dns.js';
+import type { AsnPort } from '../core/ip-owner.js';
+import { createRateLimitedDns } from '../core/rate-limit.js';
+import type { Clock } from '../core/rate-limit.js';
+import type { ScanDeps } from '../core/scan-domain.js';
+import {
+  createCymruAsnSource,
+  createFileAsnSource,
+  createPackagedAsnSource,
+} from './asn-source.js';
+import { createNodeDnsResolver, parseServer } from './node-dns-resolver.js';
+
+/** What building the deps needs to know (a subset of the CLI's DNS options). */
+export interface DepsOptions {
+  resolvers: string[];
+  rate: number;
+  timeoutMs: number;
+  retries: number;
+  asnSource: 'packaged' | 'cymru' | 'none';
+  asnDb: string | null;
+}
+
+/** An error setting up the scan (no resolver, bad ASN file): exit code 1. */
+export class SetupError extends Error {
+  override readonly name = 'SetupError';
+  constructor(
+    readonly code: 'EXO_NO_RESOLVER' | 'EXO_RESOLVER_UNREACHABLE',
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+export const systemClock: Clock = {
+  now: () => Date.now(),
+  sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+};
+
+const NO_OWNER: AsnPort = {
+  lookup: () =>
+    Promise.resolve({ asn: null, org: '', prefix: '', source: 'none' }),
+};
+
+export interface BuiltDeps {
+  deps: ScanDeps;
+  resolvers: readonly string[];
+  close(): void;
+}
+
+/**
+ * Builds the scan's ports: node:dns resolvers (rotation, deadlines), a
+ * global rate limit, a cache for shared names, and the IP owner source.
+ */
+export async function buildScanDeps(options: DepsOptions): Promise<BuiltDeps> {
+  const specs = options.resolvers.length > 0 ? options.resolvers : getServers();
+  if (specs.length === 0) {
+    throw new SetupError(
+      'EXO_NO_RESOLVER',
+      'no DNS resolver: the system has none configured; use --resolver ADDR[:PORT]',
+    );
+  }
+  const servers = specs.map(parseServer);
+  const resolver = createNodeDnsResolver({
+    servers,
+    timeoutMs: options.timeoutMs,
+    retries: options.retries,
+  });
+  let network: DnsPort = resolver;
+  if (options.rate > 0)
+    network = createRateLimitedDns(network, options.rate, systemClock);
+  const dns = createDnsCache(network, { now: systemClock.now });
+
+  let asn: AsnPort;
+  if (options.asnDb) {
+    const source = createFileAsnSource(options.asnDb);
+    await source.load();
+    asn = source;
+  } else if (options.asnSource === 'cymru') {
+    asn = createCymruAsnSource(dns);
+  } else if (options.asnSource === 'packaged') {
+    asn = createPackagedAsnSource();
+  } else {
+    asn = NO_OWNER;
+  }
+  return {
+    deps: { dns, asn },
+    resolvers: servers,
+    close: () => resolver.close(),
+  };
+}
+
+/**
+ * Asks every resolver one question before the scan: when none answers at all
+ * (any RCODE counts as an answer), the run stops with one message instead of
+ * a million `unresolved` rows.
+ */
+export async function preflight(
+  deps: ScanDeps,
+  resolvers: readonly string[],
+): Promise<void> {
+  // RFC 6761: .invalid never exists, so any working resolver answers at once.
+  const tries = await Promise.all(
+    [0, 1, 2].map((i) =>
+      deps.dns.query(`exoscope-preflight-${i}.invalid`, 'A'),
+    ),
+  );
+  if (
+    tries.every(
+      (r) =>
+        isFailure(r.status) &&
+        r.status !== 'servfail' &&
+        r.status !== 'refused',
+    )
+  ) {
+    const why = tries[0]?.error ?? tries[0]?.status ?? 'no answer';
+    throw new SetupError(
+      'EXO_RESOLVER_UNREACHABLE',
+      `no DNS resolver answered (${resolvers.join(', ')}): ${why}`,
+    );
+  }
+}

@@ -1,0 +1,153 @@
+#!/usr/bin/env node
+import { readFileSync } from 'node:fs';
+import { realpathSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { parseScanArgs, UsageError } from './options.js';
+import { runScan } from './scan-command.js';
+import type { ScanIo } from './scan-command.js';
+
+export const MAIN_HELP = `exoscope — where does each domain's mail live? Exchange Online, on-premises
+Exchange, hybrid, or elsewhere; with the DNS evidence for every verdict.
+
+Usage:
+  exoscope scan <input.csv|-> [options]    classify every row of a domain list
+  exoscope --help | scan --help            this text / every scan option
+  exoscope --version
+
+Scaling out over Redis (BullMQ): enqueue, worker, status, collect — see
+\`exoscope <command> --help\` and the README's "Scaling out".
+
+Exit codes: 0 the run finished (even with unresolved rows); 1 input, output or
+setup error; 2 usage error; 130 interrupted (rows finished so far are written).
+`;
+
+export const SCAN_HELP = `Usage: exoscope scan <input> [options]
+
+Reads a CSV with a header (the domain column is found by name: domain,
+website, url, email, ...; or --column) or a plain list (one entry a line);
+<input> is a path or - for stdin. Every input row gives exactly one output
+row, in input order, with the input's columns first.
+
+Output:
+  -o, --output FILE      write here (default: stdout); written to a temporary
+                         file and renamed at the end
+  -f, --format FMT       csv (default) or jsonl (one object a row, with every
+                         DNS query and answer: the evidence to file)
+      --force            replace an existing output file
+      --column NAME      the input column holding the domain
+  -q, --quiet            no summary on stderr
+      --progress         progress line on stderr even when it is not a terminal
+      --no-progress      never a progress line (default: only on a terminal)
+
+DNS:
+  -r, --resolver ADDR[:PORT]  resolver to ask (repeatable; default: the
+                         system's, or EXOSCOPE_RESOLVERS, comma-separated)
+  -c, --concurrency N    domains scanned at the same time (default 200)
+      --rate QPS         DNS queries per second for the whole run; 0 =
+                         unlimited (default 0)
+      --timeout MS       deadline of one query try, enforced by exoscope
+                         (default 2000)
+      --retries N        extra tries per query, each on the next resolver, on
+                         timeout, SERVFAIL or REFUSED (default 2)
+
+Owners of MX addresses (ASN, organisation):
+      --asn-source SRC   packaged (default: the offline dataset shipped with
+                         exoscope), cymru (Team Cymru's DNS interface, through
+                         the same resolvers) or none
+      --asn-db FILE      your own, newer dataset: ip-location-db CSV or
+                         iptoasn.com TSV, optionally .gz
+
+Distributed:
+      --redis URL        run the scan on BullMQ over Redis with local workers
+`;
+
+function version(): string {
+  const pkg = JSON.parse(
+    readFileSync(new URL('../../../package.json', import.meta.url), 'utf8'),
+  ) as { version: string };
+  return pkg.version;
+}
+
+/** Runs the CLI; returns the exit code. Errors with a code become one line. */
+export async function main(
+  argv: string[],
+  io: ScanIo,
+  env: NodeJS.ProcessEnv,
+): Promise<number> {
+  const [command, ...rest] = argv;
+  try {
+    switch (command) {
+      case undefined:
+      case '-h':
+      case '--help':
+      case 'help':
+        io.stdout.write(MAIN_HELP);
+        return command === undefined ? 2 : 0;
+      case '-v':
+      case '--version':
+        io.stdout.write(`${version()}\n`);
+        return 0;
+      case 'scan': {
+        const args = parseScanArgs(rest, env);
+        if (args.help) {
+          io.stdout.write(SCAN_HELP);
+          return 0;
+        }
+        if (args.redis) {
+          throw new UsageError('--redis: the distributed mode is not built yet');
+        }
+        return await runScan(args.options, io);
+      }
+      default:
+        throw new UsageError(
+          `unknown command '${command}'; see exoscope --help`,
+        );
+    }
+  } catch (err) {
+    return reportError(err, io);
+  }
+}
+
+/** One line on stderr for a known error; a short line and code 1 for a bug. */
+function reportError(err: unknown, io: ScanIo): number {
+  if (err instanceof UsageError) {
+    io.stderr.write(`exoscope: ${err.message}\n`);
+    return 2;
+  }
+  const code = (err as { code?: unknown }).code;
+  if (typeof code === 'string' && code.startsWith('EXO_')) {
+    io.stderr.write(`exoscope: ${(err as Error).message}\n`);
+    return 1;
+  }
+  const message = err instanceof Error ? err.message : String(err);
+  io.stderr.write(`exoscope: unexpected error: ${message}\n`);
+  if (process.env.EXOSCOPE_DEBUG && err instanceof Error)
+    io.stderr.write(`${err.stack}\n`);
+  return 1;
+}
+
+function isEntryPoint(): boolean {
+  const entry = process.argv[1];
+  if (!entry) return false;
+  try {
+    return realpathSync(entry) === fileURLToPath(import.meta.url);
+  } catch {
+    return false;
+  }
+}
+
+if (isEntryPoint()) {
+  main(
+    process.argv.slice(2),
+    { stdout: process.stdout, stderr: process.stderr, stdin: process.stdin },
+    process.env,
+  ).then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (err: unknown) => {
+      process.stderr.write(`exoscope: ${String(err)}\n`);
+      process.exitCode = 1;
+    },
+  );
+}

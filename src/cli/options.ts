@@ -1,0 +1,207 @@
+import { parseArgs } from 'node:util';
+import type { ParseArgsConfig } from 'node:util';
+
+/** A mistake in the command line: exit code 2 with a one-line message. */
+export class UsageError extends Error {
+  readonly code = 'EXO_USAGE';
+  override readonly name = 'UsageError';
+}
+
+/** Options shared by every command that resolves DNS. */
+export interface DnsOptions {
+  /** Resolver addresses (`ip[:port]`); default: the system's, or EXOSCOPE_RESOLVERS. */
+  resolvers: string[];
+  /** Domains scanned at the same time. Default 200. */
+  concurrency: number;
+  /** DNS queries per second for the whole run; 0 = unlimited. Default 0. */
+  rate: number;
+  /** Per-query deadline in ms, enforced by exoscope. Default 2000. */
+  timeoutMs: number;
+  /** Extra tries per query, each on the next resolver. Default 2. */
+  retries: number;
+  /** Where MX address owners come from. Default `packaged`. */
+  asnSource: 'packaged' | 'cymru' | 'none';
+  /** A user's own IP-to-ASN file (CSV or iptoasn TSV, optionally .gz). */
+  asnDb: string | null;
+}
+
+export interface ScanOptions extends DnsOptions {
+  /** Input path, or `-` for stdin. */
+  input: string;
+  /** Output path; null or `-` for stdout. */
+  output: string | null;
+  format: 'csv' | 'jsonl';
+  /** Name of the domain column; default: found by name. */
+  column: string | null;
+  /** Overwrite an existing output file. */
+  force: boolean;
+  /** Progress line on stderr: auto = when stderr is a terminal. */
+  progress: 'auto' | 'always' | 'never';
+  /** Print no summary. */
+  quiet: boolean;
+}
+
+export const DNS_DEFAULTS = {
+  concurrency: 200,
+  rate: 0,
+  timeoutMs: 2000,
+  retries: 2,
+} as const;
+
+export const DNS_OPTION_SPEC = {
+  resolver: { type: 'string', multiple: true, short: 'r' },
+  concurrency: { type: 'string', short: 'c' },
+  rate: { type: 'string' },
+  timeout: { type: 'string' },
+  retries: { type: 'string' },
+  'asn-source': { type: 'string' },
+  'asn-db': { type: 'string' },
+} as const satisfies ParseArgsConfig['options'];
+
+const SCAN_SPEC = {
+  ...DNS_OPTION_SPEC,
+  output: { type: 'string', short: 'o' },
+  format: { type: 'string', short: 'f' },
+  column: { type: 'string' },
+  force: { type: 'boolean' },
+  progress: { type: 'boolean' },
+  'no-progress': { type: 'boolean' },
+  quiet: { type: 'boolean', short: 'q' },
+  redis: { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+} as const satisfies ParseArgsConfig['options'];
+
+export type ScanArgs =
+  { help: true } | { help: false; options: ScanOptions; redis: string | null };
+
+/** Parses `exoscope scan ...` arguments into fully resolved options. */
+export function parseScanArgs(
+  argv: string[],
+  env: NodeJS.ProcessEnv,
+): ScanArgs {
+  const { values, positionals } = parse(argv, SCAN_SPEC);
+  if (values.help) return { help: true };
+  if (positionals.length !== 1) {
+    throw new UsageError(
+      positionals.length === 0
+        ? 'scan needs an input file (or - for stdin)'
+        : `scan takes one input, got ${positionals.length}: ${positionals.join(' ')}`,
+    );
+  }
+  const format = values.format ?? 'csv';
+  if (format !== 'csv' && format !== 'jsonl') {
+    throw new UsageError(`--format must be csv or jsonl, got '${format}'`);
+  }
+  return {
+    help: false,
+    redis: values.redis ?? null,
+    options: {
+      ...dnsOptions(values, env),
+      input: positionals[0] as string,
+      output:
+        values.output === undefined || values.output === '-'
+          ? null
+          : values.output,
+      format,
+      column: values.column ?? null,
+      force: values.force ?? false,
+      progress: values['no-progress']
+        ? 'never'
+        : values.progress
+          ? 'always'
+          : 'auto',
+      quiet: values.quiet ?? false,
+    },
+  };
+}
+
+/** Resolves the DNS options from parsed values, defaults and the environment. */
+export function dnsOptions(
+  values: {
+    resolver?: string[] | undefined;
+    concurrency?: string | undefined;
+    rate?: string | undefined;
+    timeout?: string | undefined;
+    retries?: string | undefined;
+    'asn-source'?: string | undefined;
+    'asn-db'?: string | undefined;
+  },
+  env: NodeJS.ProcessEnv,
+): DnsOptions {
+  const fromEnv = (env.EXOSCOPE_RESOLVERS ?? '')
+    .split(/[\s,]+/)
+    .filter(Boolean);
+  const asnSource = values['asn-source'] ?? 'packaged';
+  if (
+    asnSource !== 'packaged' &&
+    asnSource !== 'cymru' &&
+    asnSource !== 'none'
+  ) {
+    throw new UsageError(
+      `--asn-source must be packaged, cymru or none, got '${asnSource}'`,
+    );
+  }
+  return {
+    resolvers: values.resolver?.length ? values.resolver : fromEnv,
+    concurrency: integer(
+      '--concurrency',
+      values.concurrency,
+      DNS_DEFAULTS.concurrency,
+      1,
+      10_000,
+    ),
+    rate: integer('--rate', values.rate, DNS_DEFAULTS.rate, 0, 10_000_000),
+    timeoutMs: integer(
+      '--timeout',
+      values.timeout,
+      DNS_DEFAULTS.timeoutMs,
+      50,
+      60_000,
+    ),
+    retries: integer('--retries', values.retries, DNS_DEFAULTS.retries, 0, 10),
+    asnSource,
+    asnDb: values['asn-db'] ?? null,
+  };
+}
+
+/** Parses with node:util, turning its errors into one-line usage errors. */
+export function parse<O extends NonNullable<ParseArgsConfig['options']>>(
+  argv: string[],
+  options: O,
+) {
+  try {
+    return parseArgs({
+      args: argv,
+      options,
+      allowPositionals: true,
+      strict: true,
+    });
+  } catch (err) {
+    throw new UsageError(
+      err instanceof Error ? (err.message.split('\n')[0] ?? '') : String(err),
+    );
+  }
+}
+
+/** An integer option within [min, max], named in the error. */
+export function integer(
+  name: string,
+  raw: string | undefined,
+  fallback: number,
+  min: number,
+  max: number,
+): number {
+  if (raw === undefined) return fallback;
+  const n = Number(raw);
+  if (
+    !/^\d+$/.test(raw.trim()) ||
+    !Number.isSafeInteger(n) ||
+    n < min ||
+    n > max
+  ) {
+    throw new UsageError(
+      `${name} must be a whole number from ${min} to ${max}, got '${raw}'`,
+    );
+  }
+  return n;
+}

@@ -1,0 +1,52 @@
+import type { DnsPort, QueryResult, QueryType } from './dns.js';
+import { isFailure } from './dns.js';
+import { GenerationalCache } from './lru.js';
+
+export interface DnsCacheOptions {
+  /** Entries kept at least (recently used ones stay). Default 50 000. */
+  size?: number;
+  /** An answer is asked again after this long, in ms. Default 10 minutes. */
+  maxAgeMs?: number;
+  now: () => number;
+}
+
+interface Entry {
+  at: number;
+  result: Promise<QueryResult>;
+}
+
+/**
+ * Memoises answers for names many domains share (Google's MX hosts, gateway
+ * hosts, provider SPF includes) so a run asks each once. Failures are not
+ * kept: the next domain asks again. Concurrent askers share one query.
+ */
+export function createDnsCache(
+  inner: DnsPort,
+  options: DnsCacheOptions,
+): DnsPort & { stats(): { hits: number; misses: number } } {
+  const maxAge = options.maxAgeMs ?? 600_000;
+  const entries = new GenerationalCache<string, Entry>(options.size ?? 50_000);
+  let hits = 0;
+  let misses = 0;
+  return {
+    query<T extends QueryType>(name: string, type: T): Promise<QueryResult<T>> {
+      const key = `${type} ${name}`;
+      const now = options.now();
+      const hit = entries.get(key);
+      if (hit && now - hit.at < maxAge) {
+        hits++;
+        return hit.result as Promise<QueryResult<T>>;
+      }
+      misses++;
+      const result = inner.query(name, type);
+      const entry = { at: now, result };
+      entries.set(key, entry);
+      void result.then((r) => {
+        if (isFailure(r.status) && entries.get(key) === entry)
+          entries.delete(key);
+      });
+      return result;
+    },
+    stats: () => ({ hits, misses }),
+  };
+}

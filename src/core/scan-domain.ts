@@ -1,0 +1,441 @@
+import { isFailure } from './dns.js';
+import type {
+  DnsPort,
+  MxRecord,
+  QueryResult,
+  QueryStatus,
+  QueryType,
+  RdataOf,
+} from './dns.js';
+import type {
+  AddressEvidence,
+  AutodiscoverEvidence,
+  DomainStatus,
+  Evidence,
+  MxHostEvidence,
+  ProbeEvidence,
+} from './evidence.js';
+import { matchMicrosoftRange } from './ip-owner.js';
+import type { AsnPort } from './ip-owner.js';
+import { MAX_RECORD_CHARS, MAX_RECORDS, cap } from './untrusted-text.js';
+
+/** The ports a scan needs, passed in as one object. */
+export interface ScanDeps {
+  dns: DnsPort;
+  asn: AsnPort;
+}
+
+/** Bounds of one domain's scan. */
+export interface ScanLimits {
+  /** MX hosts whose addresses are looked up, in priority order. Default 10. */
+  maxMxHosts: number;
+  /** CNAMEs followed in one chain before giving up. Default 8. */
+  maxCnameChain: number;
+}
+
+export const DEFAULT_SCAN_LIMITS: ScanLimits = {
+  maxMxHosts: 10,
+  maxCnameChain: 8,
+};
+
+const DKIM_SELECTORS = ['selector1', 'selector2'] as const;
+const SERVICE_LABELS = [
+  'lyncdiscover',
+  'sip',
+  'enterpriseregistration',
+  'enterpriseenrollment',
+] as const;
+
+/** Statuses of an MX lookup that end the scan, mapped to the domain status. */
+const FAILURE_STATUS: Record<QueryStatus, DomainStatus> = {
+  ok: 'ok',
+  nodata: 'no-mx',
+  nxdomain: 'nxdomain',
+  timeout: 'timeout',
+  servfail: 'servfail',
+  refused: 'refused',
+  error: 'error',
+};
+
+/**
+ * Gathers the evidence for one (already normalised) domain. Never throws for
+ * DNS outcomes: failures are recorded in the evidence's status and failures.
+ */
+export async function scanDomain(
+  domain: string,
+  deps: ScanDeps,
+  limits: ScanLimits = DEFAULT_SCAN_LIMITS,
+): Promise<Evidence> {
+  const scan = new DomainScan(domain, deps, limits);
+  return scan.run();
+}
+
+class DomainScan {
+  readonly ev: Evidence;
+
+  constructor(
+    readonly domain: string,
+    readonly deps: ScanDeps,
+    readonly limits: ScanLimits,
+  ) {
+    this.ev = {
+      domain,
+      status: 'ok',
+      error: '',
+      apexCname: [],
+      mx: [],
+      nullMx: false,
+      mxHosts: [],
+      txt: [],
+      txtStatus: null,
+      autodiscover: null,
+      autodiscoverSrv: null,
+      dkim: [],
+      services: [],
+      exchangeDelegation: null,
+      autodiscoverService: null,
+      wildcard: null,
+      failures: [],
+      queries: [],
+    };
+  }
+
+  async ask<T extends QueryType>(
+    name: string,
+    type: T,
+  ): Promise<QueryResult<T>> {
+    const result = await this.deps.dns.query(name, type);
+    this.ev.queries.push(capResult(result));
+    return result;
+  }
+
+  /** Notes a failed query that did not decide the domain's status. */
+  noteFailure(result: QueryResult): void {
+    if (isFailure(result.status)) {
+      this.ev.failures.push(
+        `${result.name} ${result.type}: ${result.status}${result.error ? ` (${result.error})` : ''}`,
+      );
+    }
+  }
+
+  fail(status: DomainStatus, error: string): Evidence {
+    this.ev.status = status;
+    this.ev.error = error;
+    return this.ev;
+  }
+
+  async run(): Promise<Evidence> {
+    const d = this.domain;
+    let mx = await this.ask(d, 'MX');
+    if (mx.status === 'nodata' || mx.status === 'servfail') {
+      // The apex may be an alias: an authoritative server answers MX with the
+      // bare CNAME (NODATA to c-ares), a recursor SERVFAILs on a loop.
+      const chain = await this.followCname(d);
+      if (chain.loop) {
+        return this.fail(
+          'cname-loop',
+          `CNAME loop: ${[d, ...chain.names].join(' -> ')}`,
+        );
+      }
+      if (chain.names.length > 0) {
+        this.ev.apexCname = chain.names;
+        if (chain.failed) this.noteFailure(chain.failed);
+        const target = chain.names[chain.names.length - 1] as string;
+        if (mx.status === 'nodata') mx = await this.ask(target, 'MX');
+      }
+    }
+    if (mx.status !== 'ok') {
+      return this.fail(FAILURE_STATUS[mx.status], describe(mx));
+    }
+
+    const records = sortMx(mx.records);
+    this.ev.nullMx = records.some((r) => r.exchange === '');
+    this.ev.mx = records.filter((r) => r.exchange !== '');
+    if (this.ev.mx.length === 0) return this.fail('null-mx', '');
+
+    const hosts = this.ev.mx.slice(0, this.limits.maxMxHosts);
+    const [mxHosts] = await Promise.all([
+      Promise.all(hosts.map((r) => this.mxHost(r))),
+      this.probes(),
+    ]);
+    this.ev.mxHosts = mxHosts;
+    await this.owners();
+
+    if (!mxHosts.some((h) => h.status === 'ok')) {
+      const failed = mxHosts.find((h) => isFailure(h.status));
+      if (failed) {
+        return this.fail(
+          FAILURE_STATUS[failed.status],
+          `MX host ${failed.host}: ${failed.status}`,
+        );
+      }
+      return this.fail(
+        'mx-dangling',
+        `no MX host resolves: ${mxHosts.map((h) => h.host).join(', ')}`,
+      );
+    }
+    return this.ev;
+  }
+
+  /** Follows a CNAME chain from `name` with CNAME queries. */
+  async followCname(
+    name: string,
+  ): Promise<{ names: string[]; loop: boolean; failed: QueryResult | null }> {
+    const names: string[] = [];
+    const seen = new Set([name]);
+    let current = name;
+    for (let i = 0; i < this.limits.maxCnameChain; i++) {
+      const r = await this.ask(current, 'CNAME');
+      if (r.status !== 'ok') {
+        return { names, loop: false, failed: isFailure(r.status) ? r : null };
+      }
+      const target = r.records[0] as string;
+      names.push(target);
+      if (seen.has(target)) return { names, loop: true, failed: null };
+      seen.add(target);
+      current = target;
+    }
+    // A chain longer than the limit is treated like a loop: it never ends for us.
+    return { names, loop: true, failed: null };
+  }
+
+  async mxHost(r: MxRecord): Promise<MxHostEvidence> {
+    const ev: MxHostEvidence = {
+      host: r.exchange,
+      priority: r.priority,
+      ipLiteral: false,
+      cnameChain: [],
+      status: 'ok',
+      addresses: [],
+    };
+    const literal = ipLiteral(r.exchange);
+    if (literal) {
+      ev.ipLiteral = true;
+      ev.addresses.push(address(literal));
+      return ev;
+    }
+    let name = r.exchange;
+    let [a, aaaa] = await Promise.all([
+      this.ask(name, 'A'),
+      this.ask(name, 'AAAA'),
+    ]);
+    if (a.status === 'nodata' && aaaa.status === 'nodata') {
+      // An alias as MX target: a recursor chases it inside the A answer; an
+      // authoritative server hands back the bare CNAME.
+      const chain = await this.followCname(name);
+      ev.cnameChain = chain.names;
+      if (chain.loop) {
+        ev.status = 'error';
+        return ev;
+      }
+      if (chain.names.length > 0) {
+        name = chain.names[chain.names.length - 1] as string;
+        [a, aaaa] = await Promise.all([
+          this.ask(name, 'A'),
+          this.ask(name, 'AAAA'),
+        ]);
+      }
+    }
+    for (const ip of [...a.records, ...aaaa.records])
+      ev.addresses.push(address(ip));
+    ev.status = combine(a.status, aaaa.status);
+    if (ev.status !== 'ok') {
+      this.noteFailure(a);
+      this.noteFailure(aaaa);
+    }
+    return ev;
+  }
+
+  async owners(): Promise<void> {
+    const lookups: Promise<void>[] = [];
+    for (const host of this.ev.mxHosts) {
+      for (const addr of host.addresses) {
+        lookups.push(
+          this.deps.asn.lookup(addr.ip).then((owner) => {
+            addr.owner = owner;
+          }),
+        );
+      }
+    }
+    await Promise.all(lookups);
+  }
+
+  /** The Microsoft 365 traces beside the MX, asked in parallel. */
+  async probes(): Promise<void> {
+    const d = this.domain;
+    const [txt, ad, srv, dkim, services, delegation, adService] =
+      await Promise.all([
+        this.ask(d, 'TXT'),
+        this.autodiscover(),
+        this.ask(`_autodiscover._tcp.${d}`, 'SRV'),
+        Promise.all(
+          DKIM_SELECTORS.map((s) => this.probe(`${s}._domainkey.${d}`)),
+        ),
+        Promise.all(SERVICE_LABELS.map((l) => this.probe(`${l}.${d}`))),
+        this.ask(`exchangedelegation.${d}`, 'TXT'),
+        this.probe(`autodiscover.service.${d}`),
+      ]);
+    this.ev.txtStatus = txt.status;
+    this.ev.txt = capRecords(txt.records);
+    this.noteFailure(txt);
+    this.ev.autodiscover = ad;
+    this.ev.autodiscoverSrv = {
+      status: srv.status,
+      records: srv.records.slice(0, MAX_RECORDS),
+    };
+    this.noteFailure(srv);
+    this.ev.dkim = dkim;
+    this.ev.services = services;
+    this.ev.exchangeDelegation = {
+      status: delegation.status,
+      records: capRecords(delegation.records),
+    };
+    this.noteFailure(delegation);
+    this.ev.autodiscoverService = adService;
+  }
+
+  async probe(name: string): Promise<ProbeEvidence> {
+    const r = await this.ask(name, 'CNAME');
+    this.noteFailure(r);
+    return {
+      name,
+      status: r.status,
+      target: r.status === 'ok' ? (r.records[0] as string) : null,
+    };
+  }
+
+  async autodiscover(): Promise<AutodiscoverEvidence> {
+    const name = `autodiscover.${this.domain}`;
+    const ev: AutodiscoverEvidence = {
+      name,
+      status: 'ok',
+      cname: null,
+      addresses: [],
+      wildcard: false,
+    };
+    const cname = await this.ask(name, 'CNAME');
+    if (cname.status === 'ok') {
+      ev.cname = cname.records[0] as string;
+    } else if (cname.status === 'nodata') {
+      const [a, aaaa] = await Promise.all([
+        this.ask(name, 'A'),
+        this.ask(name, 'AAAA'),
+      ]);
+      ev.addresses = [...a.records, ...aaaa.records];
+      ev.status = combine(a.status, aaaa.status);
+      this.noteFailure(a);
+      this.noteFailure(aaaa);
+    } else {
+      ev.status = cname.status;
+      this.noteFailure(cname);
+    }
+    if (ev.status === 'ok') ev.wildcard = await this.isWildcardAnswer(ev);
+    return ev;
+  }
+
+  /**
+   * Asks a label that cannot exist under the domain: when a wildcard answers
+   * it with what autodiscover answered, autodiscover's answer is no evidence.
+   */
+  async isWildcardAnswer(ad: AutodiscoverEvidence): Promise<boolean> {
+    const probe = `${wildcardLabel(this.domain)}.${this.domain}`;
+    const cname = await this.ask(probe, 'CNAME');
+    const wc = {
+      probe,
+      present: false,
+      cname: null as string | null,
+      addresses: [] as string[],
+    };
+    this.ev.wildcard = wc;
+    if (cname.status === 'ok') {
+      wc.present = true;
+      wc.cname = cname.records[0] as string;
+      return ad.cname === wc.cname;
+    }
+    if (cname.status !== 'nodata') {
+      this.noteFailure(cname);
+      return false;
+    }
+    // NODATA for a name that cannot exist: a wildcard of another type.
+    wc.present = true;
+    if (ad.cname !== null) return false;
+    const [a, aaaa] = await Promise.all([
+      this.ask(probe, 'A'),
+      this.ask(probe, 'AAAA'),
+    ]);
+    wc.addresses = [...a.records, ...aaaa.records];
+    return sameSet(ad.addresses, wc.addresses);
+  }
+}
+
+function address(ip: string): AddressEvidence {
+  return {
+    ip,
+    owner: { asn: null, org: '', prefix: '', source: 'none' },
+    microsoftRange: matchMicrosoftRange(ip)?.id ?? null,
+  };
+}
+
+/** Sorted by priority, then name, so the output never depends on answer order. */
+function sortMx(records: MxRecord[]): MxRecord[] {
+  return [...records].sort(
+    (x, y) =>
+      x.priority - y.priority ||
+      (x.exchange < y.exchange ? -1 : x.exchange > y.exchange ? 1 : 0),
+  );
+}
+
+/** The combined status of an A and an AAAA lookup of one name. */
+function combine(a: QueryStatus, b: QueryStatus): QueryStatus {
+  if (a === 'ok' || b === 'ok') return 'ok';
+  if (isFailure(a)) return a;
+  if (isFailure(b)) return b;
+  if (a === 'nxdomain' || b === 'nxdomain') return 'nxdomain';
+  return 'nodata';
+}
+
+function describe(r: QueryResult): string {
+  if (r.status === 'nxdomain' || r.status === 'nodata') return '';
+  return `${r.name} ${r.type}: ${r.status}${r.error ? ` (${r.error})` : ''}`;
+}
+
+const IPV4 = /^\d{1,3}(?:\.\d{1,3}){3}$/;
+
+/** The address when an MX exchange is an IP literal (`1.2.3.4` or `[::1]`). */
+function ipLiteral(host: string): string | null {
+  if (IPV4.test(host)) return host;
+  const m = /^\[?([0-9a-f:.]+)\]?$/.exec(host);
+  return m && m[1]?.includes(':') ? m[1] : null;
+}
+
+function sameSet(a: string[], b: string[]): boolean {
+  if (a.length === 0 || a.length !== b.length) return false;
+  const s = new Set(b);
+  return a.every((x) => s.has(x));
+}
+
+/** A label no zone holds, the same for the same domain (reproducible runs). */
+export function wildcardLabel(domain: string): string {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < domain.length; i++) {
+    h = Math.imul(h ^ domain.charCodeAt(i), 0x01000193);
+  }
+  return `exoscope-wc-${(h >>> 0).toString(16).padStart(8, '0')}`;
+}
+
+function capRecords(records: string[]): string[] {
+  return records.slice(0, MAX_RECORDS).map((t) => cap(t, MAX_RECORD_CHARS));
+}
+
+/** The query as logged: hostile answers are capped before they are kept. */
+function capResult<T extends QueryType>(r: QueryResult<T>): QueryResult {
+  if (r.records.length <= MAX_RECORDS && r.type !== 'TXT') return r;
+  const records = r.records.slice(0, MAX_RECORDS) as RdataOf[T][];
+  return {
+    ...r,
+    records:
+      r.type === 'TXT'
+        ? (records as string[]).map((t) => cap(t, MAX_RECORD_CHARS))
+        : records,
+  } as QueryResult;
+}

@@ -1,0 +1,225 @@
+import {
+  existsSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parse } from 'csv-parse/sync';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { RESULT_COLUMNS } from '../../src/core/output-row.js';
+import { startFakeDnsServer } from '../helpers/dns-server.js';
+import type { FakeDnsServer } from '../helpers/dns-server.js';
+import { runCli } from '../helpers/run-cli.js';
+
+let server: FakeDnsServer;
+let dir: string;
+const FORMULA = /^[=+\-@\t\r]/;
+
+beforeAll(async () => {
+  server = await startFakeDnsServer({
+    records: [
+      {
+        name: 'contoso.test',
+        type: 'MX',
+        data: {
+          preference: 0,
+          exchange: 'contoso-test.mail.protection.outlook.com',
+        },
+      },
+      {
+        name: 'contoso-test.mail.protection.outlook.com',
+        type: 'A',
+        data: '52.101.1.1',
+      },
+      {
+        name: 'autodiscover.contoso.test',
+        type: 'CNAME',
+        data: 'autodiscover.outlook.com',
+      },
+      { name: 'contoso.test', type: 'TXT', data: '=cmd|"/c calc"!A1' },
+      {
+        name: 'fabrikam.test',
+        type: 'MX',
+        data: { preference: 10, exchange: 'mail.fabrikam.test' },
+      },
+      { name: 'mail.fabrikam.test', type: 'A', data: '198.18.0.7' },
+      { name: 'autodiscover.fabrikam.test', type: 'A', data: '198.18.0.7' },
+    ],
+  });
+  dir = mkdtempSync(join(tmpdir(), 'exoscope-cli-'));
+});
+afterAll(async () => {
+  await server?.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+const resolver = () => ['--resolver', server.address, '--asn-source', 'none'];
+
+describe('exoscope scan (the built CLI)', () => {
+  it('gives one row per input row, in order, carrying the input columns, neutralising formulas', async () => {
+    const input = join(dir, 'clients.csv');
+    writeFileSync(
+      input,
+      '\ufeffClient;Domain;Contract\r\n' +
+        '=HYPERLINK("x");https://www.Contoso.test/login;+42\r\n' +
+        'Fabrikam;fabrikam.test.;@SUM(1)\r\n' +
+        'Dup;contoso.test;-1\r\n' +
+        'Bad;not a domain;\r\n' +
+        'IP;192.0.2.1;\r\n' +
+        'Gone;absent.test;\r\n',
+    );
+    const out = join(dir, 'out.csv');
+    const run = await runCli(['scan', input, '-o', out, ...resolver()]);
+    expect(run.stderr).toContain('scanned 6 rows');
+    expect(run.code).toBe(0);
+    const rows = parse(readFileSync(out), { columns: true }) as Record<
+      string,
+      string
+    >[];
+    expect(rows.map((r) => r.scanned_domain)).toEqual([
+      'www.contoso.test',
+      'fabrikam.test',
+      'contoso.test',
+      '',
+      '',
+      'absent.test',
+    ]);
+    expect(rows.map((r) => r.classification)).toEqual([
+      // www.contoso.test is scanned as given: it has no MX of its own
+      'no-mail',
+      'exchange-onprem',
+      'exchange-online',
+      'invalid',
+      'invalid',
+      'no-mail',
+    ]);
+    expect(rows[0]?.flags).toContain('from-url');
+    expect(rows[3]?.error).toMatch(/./);
+    expect(Object.keys(rows[0] as object)).toEqual([
+      'Client',
+      'Domain',
+      'Contract',
+      ...RESULT_COLUMNS,
+    ]);
+    for (const row of rows)
+      for (const cell of Object.values(row)) expect(cell).not.toMatch(FORMULA);
+    expect(rows[0]?.Client).toBe(`'=HYPERLINK("x")`);
+    expect(rows[2]?.spf).toBe('');
+  });
+
+  it('reads a plain list from stdin and writes JSONL with the evidence', async () => {
+    const run = await runCli(
+      ['scan', '-', '--format', 'jsonl', '-q', ...resolver()],
+      {
+        stdin: 'contoso.test\nfabrikam.test\n',
+      },
+    );
+    expect(run.code).toBe(0);
+    const lines = run.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(lines.map((l) => l.classification)).toEqual([
+      'exchange-online',
+      'exchange-onprem',
+    ]);
+    const ev = lines[0]?.evidence as {
+      queries: {
+        name: string;
+        type: string;
+        status: string;
+        resolver: string;
+      }[];
+    };
+    expect(ev.queries[0]).toMatchObject({
+      name: 'contoso.test',
+      type: 'MX',
+      status: 'ok',
+      resolver: server.address,
+    });
+  });
+
+  it('refuses to replace an output file without --force', async () => {
+    const input = join(dir, 'one.txt');
+    writeFileSync(input, 'contoso.test\n');
+    const out = join(dir, 'exists.csv');
+    writeFileSync(out, 'keep me');
+    const run = await runCli(['scan', input, '-o', out, ...resolver()]);
+    expect(run.code).toBe(1);
+    expect(run.stderr).toMatch(/exists; use --force/);
+    expect(readFileSync(out, 'utf8')).toBe('keep me');
+    const forced = await runCli([
+      'scan',
+      input,
+      '-o',
+      out,
+      '--force',
+      ...resolver(),
+    ]);
+    expect(forced.code).toBe(0);
+    expect(readFileSync(out, 'utf8')).toContain('exchange-online');
+  });
+
+  it.each([
+    [['scan'], 2, /needs an input/],
+    [
+      ['scan', 'x.csv', '--concurrency', 'lots'],
+      2,
+      /--concurrency must be a whole number/,
+    ],
+    [['scan', 'x.csv', '--bogus'], 2, /Unknown option/],
+    [['frobnicate'], 2, /unknown command/],
+    [['scan', '/nonexistent/file.csv'], 1, /not found|no such/i],
+  ])('%j exits %i with one line', async (args, code, message) => {
+    const run = await runCli(args as string[]);
+    expect(run.code).toBe(code);
+    expect(run.stderr).toMatch(message);
+    expect(run.stderr.trim().split('\n')).toHaveLength(1);
+    expect(run.stderr).not.toMatch(/\n\s+at /);
+  });
+
+  it('fails fast with one message when no resolver answers', async () => {
+    const input = join(dir, 'one.txt');
+    writeFileSync(input, 'contoso.test\n');
+    const out = join(dir, 'never.csv');
+    const run = await runCli([
+      'scan',
+      input,
+      '-o',
+      out,
+      '--resolver',
+      '127.0.0.1:9',
+      '--timeout',
+      '300',
+      '--retries',
+      '0',
+    ]);
+    expect(run.code).toBe(1);
+    expect(run.stderr).toMatch(/no DNS resolver answered/);
+    expect(existsSync(out)).toBe(false);
+  });
+
+  it('documents every option with its default', async () => {
+    const run = await runCli(['scan', '--help']);
+    expect(run.code).toBe(0);
+    for (const opt of [
+      '--output',
+      '--format',
+      '--resolver',
+      '--concurrency',
+      '--rate',
+      '--timeout',
+      '--retries',
+      '--asn-source',
+      '--asn-db',
+      '--column',
+      '--force',
+    ]) {
+      expect(run.stdout).toContain(opt);
+    }
+    expect((await runCli(['--help'])).stdout).toContain('exoscope scan');
+  });
+});

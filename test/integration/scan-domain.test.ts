@@ -1,0 +1,171 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createNodeDnsResolver } from '../../src/adapters/node-dns-resolver.js';
+import type { NodeDnsResolver } from '../../src/adapters/node-dns-resolver.js';
+import { classify } from '../../src/core/classify.js';
+import type { AsnPort } from '../../src/core/ip-owner.js';
+import { scanDomain } from '../../src/core/scan-domain.js';
+import { startFakeDnsServer } from '../helpers/dns-server.js';
+import type { FakeDnsServer, FakeRecord } from '../helpers/dns-server.js';
+
+// Hand-made zones beyond what the bench generator makes, served by the fake
+// server on loopback and read through the real node:dns adapter.
+const mx = (name: string, exchange: string, preference = 10): FakeRecord => ({
+  name,
+  type: 'MX',
+  data: { preference, exchange },
+});
+const a = (name: string, ip: string): FakeRecord => ({
+  name,
+  type: 'A',
+  data: ip,
+});
+const cname = (name: string, target: string): FakeRecord => ({
+  name,
+  type: 'CNAME',
+  data: target,
+});
+const txt = (name: string, data: string | string[]): FakeRecord => ({
+  name,
+  type: 'TXT',
+  data,
+});
+
+const records: FakeRecord[] = [
+  // apex CNAME to a domain with EOP MX
+  cname('alias.test', 'real.test'),
+  mx('real.test', 'real-test.mail.protection.outlook.com', 0),
+  a('real-test.mail.protection.outlook.com', '52.101.4.4'),
+  cname('autodiscover.real.test', 'autodiscover.outlook.com'),
+  // MX host that is a CNAME
+  mx('mxalias.test', 'mx.mxalias.test'),
+  cname('mx.mxalias.test', 'mail.mxalias.test'),
+  a('mail.mxalias.test', '198.18.1.1'),
+  // MX is an IP literal
+  mx('literal.test', '198.18.2.2'),
+  // null MX mixed with a real MX: the real one is used, the null MX flagged
+  mx('mixednull.test', '.', 0),
+  mx('mixednull.test', 'mail.mixednull.test', 10),
+  a('mail.mixednull.test', '198.18.3.3'),
+  // wildcard zone: *.wild.test answers everything with the same address
+  mx('wild.test', 'mail.wild.test'),
+  a('mail.wild.test', '198.18.4.4'),
+  a('*.wild.test', '198.18.4.99'),
+  // long CNAME chain at the apex
+  ...Array.from({ length: 12 }, (_, i) =>
+    cname(`c${i}.chain.test`, `c${i + 1}.chain.test`),
+  ),
+  // hostile TXT: 64 KiB, controls, formula start
+  mx('hostile.test', 'mail.hostile.test'),
+  a('mail.hostile.test', '198.18.5.5'),
+  txt(
+    'hostile.test',
+    Array.from({ length: 250 }, () => 'A'.repeat(250)),
+  ),
+  txt('hostile.test', '=HYPERLINK("http://x")\u0007\u001b[31m'),
+  // autodiscover answer times out (dropped) while the MX is EOP
+  mx('slowad.test', 'slowad-test.mail.protection.outlook.com', 0),
+  a('slowad-test.mail.protection.outlook.com', '40.107.5.5'),
+  // the apex exists without MX
+  a('nomx.test', '198.18.6.6'),
+];
+
+let server: FakeDnsServer;
+let resolver: NodeDnsResolver;
+const asn: AsnPort = {
+  lookup: (ip) =>
+    Promise.resolve(
+      ip.startsWith('52.') || ip.startsWith('40.')
+        ? { asn: 8075, org: 'Microsoft', prefix: '', source: 'table' }
+        : { asn: null, org: '', prefix: '', source: 'none' },
+    ),
+};
+
+beforeAll(async () => {
+  server = await startFakeDnsServer({
+    records,
+    behaviour: (name) =>
+      name.toLowerCase() === 'autodiscover.slowad.test' ? 'drop' : 'answer',
+  });
+  resolver = createNodeDnsResolver({
+    servers: [server.address],
+    timeoutMs: 300,
+    retries: 1,
+  });
+});
+afterAll(async () => {
+  resolver?.close();
+  await server?.close();
+});
+
+const scan = (d: string) => scanDomain(d, { dns: resolver, asn });
+
+describe('scanDomain on hand-made zones', () => {
+  // This server chases CNAMEs inside the answer, as a recursor does; the
+  // bare-CNAME path (an authoritative server) is covered by the Knot e2e run.
+  it('follows a CNAME at the apex', async () => {
+    const ev = await scan('alias.test');
+    expect(ev.status).toBe('ok');
+    expect(ev.mx.map((m) => m.exchange)).toEqual([
+      'real-test.mail.protection.outlook.com',
+    ]);
+    expect(classify(ev).classification).toBe('exchange-online');
+  });
+
+  it('follows an MX host that is an alias to its addresses', async () => {
+    const ev = await scan('mxalias.test');
+    expect(ev.mxHosts[0]?.addresses.map((x) => x.ip)).toEqual(['198.18.1.1']);
+    expect(classify(ev).classification).toBe('self-hosted');
+  });
+
+  it('takes an IP-literal MX as its address and flags it', async () => {
+    const ev = await scan('literal.test');
+    expect(ev.mxHosts[0]?.ipLiteral).toBe(true);
+    expect(classify(ev).reasons).toContain('mx-ip-literal');
+  });
+
+  it('ignores a null MX mixed with real MX, and says so', async () => {
+    const ev = await scan('mixednull.test');
+    expect(ev.status).toBe('ok');
+    expect(ev.nullMx).toBe(true);
+    expect(ev.mx.map((m) => m.exchange)).toEqual(['mail.mixednull.test']);
+    expect(classify(ev).reasons).toContain('null-mx-mixed');
+  });
+
+  it('does not take a wildcard answer for autodiscover', async () => {
+    const ev = await scan('wild.test');
+    expect(ev.autodiscover?.wildcard).toBe(true);
+    const v = classify(ev);
+    expect(v.classification).toBe('self-hosted');
+    expect(v.reasons).toContain('autodiscover-wildcard-ignored');
+  });
+
+  it('bounds a long CNAME chain', async () => {
+    const ev = await scan('c0.chain.test');
+    expect(ev.status).toBe('cname-loop');
+    expect(classify(ev).classification).toBe('unresolved');
+  });
+
+  it('caps and keeps hostile TXT text, and still classifies', async () => {
+    const ev = await scan('hostile.test');
+    expect(ev.status).toBe('ok');
+    expect(Math.max(...ev.txt.map((t) => t.length))).toBeLessThan(5000);
+    expect(classify(ev).classification).toBe('self-hosted');
+  });
+
+  it('reports a timed-out autodiscover as a failure, not as "no autodiscover"', async () => {
+    const ev = await scan('slowad.test');
+    expect(ev.autodiscover?.status).toBe('timeout');
+    expect(ev.failures.join()).toMatch(
+      /autodiscover\.slowad\.test CNAME: timeout/,
+    );
+    const v = classify(ev);
+    expect(v.classification).toBe('exchange-online');
+    expect(v.confidence).toBe('low');
+    expect(v.reasons).toContain('partial-evidence');
+  });
+
+  it('tells NXDOMAIN from no MX', async () => {
+    expect((await scan('nomx.test')).status).toBe('no-mx');
+    expect((await scan('absent.test')).status).toBe('nxdomain');
+  });
+});
