@@ -93,3 +93,31 @@ export interface Evidence {
   /** Every query made for this domain, in order (shared cached answers included). */
   queries: QueryResult[];
 }
+
+/** Evidence with nothing learnt yet: the start of a scan. */
+export function emptyEvidence(
+  domain: string,
+  status: DomainStatus = 'ok',
+  error = '',
+): Evidence {
+  return {
+    domain,
+    status,
+    error,
+    apexCname: [],
+    mx: [],
+    nullMx: false,
+    mxHosts: [],
+    txt: [],
+    txtStatus: null,
+    autodiscover: null,
+    autodiscoverSrv: null,
+    dkim: [],
+    services: [],
+    exchangeDelegation: null,
+    autodiscoverService: null,
+    wildcard: null,
+    failures: [],
+    queries: [],
+  };
+}

@@ -1,5 +1,6 @@
 import { classify } from './classify.js';
 import type { Verdict } from './classify.js';
+import { emptyEvidence } from './evidence.js';
 import type { Evidence } from './evidence.js';
 import { normaliseDomain } from './normalise-domain.js';
 import { scanDomain } from './scan-domain.js';
@@ -55,7 +56,7 @@ export async function reportRow(
 ): Promise<RowReport> {
   const n = normaliseDomain(row.value);
   if (!n.ok) {
-    const evidence = invalidEvidence(n.detail);
+    const evidence = emptyEvidence('', 'invalid', n.detail);
     return {
       index: row.index,
       fields: row.fields,
@@ -73,10 +74,8 @@ export async function reportRow(
   try {
     evidence = await scan(n.domain);
   } catch (err) {
-    evidence = invalidEvidence('');
-    evidence.domain = n.domain;
-    evidence.status = 'error';
-    evidence.error = `internal error: ${err instanceof Error ? err.message : String(err)}`;
+    const message = err instanceof Error ? err.message : String(err);
+    evidence = emptyEvidence(n.domain, 'error', `internal error: ${message}`);
   }
   return {
     index: row.index,
@@ -89,28 +88,5 @@ export async function reportRow(
     error: evidence.error || evidence.failures.join('; '),
     evidence,
     scannedAt: now(),
-  };
-}
-
-function invalidEvidence(error: string): Evidence {
-  return {
-    domain: '',
-    status: 'invalid',
-    error,
-    apexCname: [],
-    mx: [],
-    nullMx: false,
-    mxHosts: [],
-    txt: [],
-    txtStatus: null,
-    autodiscover: null,
-    autodiscoverSrv: null,
-    dkim: [],
-    services: [],
-    exchangeDelegation: null,
-    autodiscoverService: null,
-    wildcard: null,
-    failures: [],
-    queries: [],
   };
 }

@@ -7,6 +7,7 @@ import type {
   QueryType,
   RdataOf,
 } from './dns.js';
+import { emptyEvidence } from './evidence.js';
 import type {
   AddressEvidence,
   AutodiscoverEvidence,
@@ -78,26 +79,7 @@ class DomainScan {
     readonly deps: ScanDeps,
     readonly limits: ScanLimits,
   ) {
-    this.ev = {
-      domain,
-      status: 'ok',
-      error: '',
-      apexCname: [],
-      mx: [],
-      nullMx: false,
-      mxHosts: [],
-      txt: [],
-      txtStatus: null,
-      autodiscover: null,
-      autodiscoverSrv: null,
-      dkim: [],
-      services: [],
-      exchangeDelegation: null,
-      autodiscoverService: null,
-      wildcard: null,
-      failures: [],
-      queries: [],
-    };
+    this.ev = emptyEvidence(domain);
   }
 
   async ask<T extends QueryType>(

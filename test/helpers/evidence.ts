@@ -1,3 +1,4 @@
+import { emptyEvidence } from '../../src/core/evidence.js';
 import type { Evidence, MxHostEvidence } from '../../src/core/evidence.js';
 
 /** An MX host that resolved to `ips` (owners unknown unless `asn` is given). */
@@ -32,24 +33,9 @@ export function evidence(
 ): Evidence {
   const mxHosts = parts.mxHosts ?? [];
   return {
-    domain,
-    status: 'ok',
-    error: '',
-    apexCname: [],
+    ...emptyEvidence(domain),
     mx: mxHosts.map((h) => ({ exchange: h.host, priority: h.priority })),
-    nullMx: false,
-    mxHosts,
-    txt: [],
     txtStatus: 'nodata',
-    autodiscover: null,
-    autodiscoverSrv: null,
-    dkim: [],
-    services: [],
-    exchangeDelegation: null,
-    autodiscoverService: null,
-    wildcard: null,
-    failures: [],
-    queries: [],
     ...parts,
   };
 }
