@@ -18,6 +18,11 @@ import type {
 } from './evidence.js';
 import { matchMicrosoftRange } from './ip-owner.js';
 import type { AsnPort } from './ip-owner.js';
+import {
+  AUTODISCOVER_SIGNATURES,
+  MX_SIGNATURES,
+  matchHost,
+} from './signatures.js';
 import { MAX_RECORD_CHARS, MAX_RECORDS, cap } from './untrusted-text.js';
 
 /** The ports a scan needs, passed in as one object. */
@@ -40,12 +45,6 @@ export const DEFAULT_SCAN_LIMITS: ScanLimits = {
 };
 
 const DKIM_SELECTORS = ['selector1', 'selector2'] as const;
-const SERVICE_LABELS = [
-  'lyncdiscover',
-  'sip',
-  'enterpriseregistration',
-  'enterpriseenrollment',
-] as const;
 
 /** Statuses of an MX lookup that end the scan, mapped to the domain status. */
 const FAILURE_STATUS: Record<QueryStatus, DomainStatus> = {
@@ -136,9 +135,15 @@ class DomainScan {
     if (this.ev.mx.length === 0) return this.fail('null-mx', '');
 
     const hosts = this.ev.mx.slice(0, this.limits.maxMxHosts);
+    // MX only at Google or at a known non-Exchange provider decides the
+    // verdict whatever else DNS says: the Microsoft probes are not asked.
+    const settled = hosts.every((h) => {
+      const kind = matchHost(MX_SIGNATURES, h.exchange)?.kind;
+      return kind === 'google' || kind === 'provider';
+    });
     const [mxHosts] = await Promise.all([
       Promise.all(hosts.map((r) => this.mxHost(r))),
-      this.probes(),
+      settled ? this.txt() : this.probes(),
     ]);
     this.ev.mxHosts = mxHosts;
     await this.owners();
@@ -197,10 +202,10 @@ class DomainScan {
       return ev;
     }
     let name = r.exchange;
-    let [a, aaaa] = await Promise.all([
-      this.ask(name, 'A'),
-      this.ask(name, 'AAAA'),
-    ]);
+    // A known provider's host: its owner is known by name, AAAA only matters
+    // when it has no A. An unknown server: both, for its owners.
+    const both = matchHost(MX_SIGNATURES, name) === null;
+    let [a, aaaa] = await this.addresses(name, both);
     if (a.status === 'nodata' && aaaa.status === 'nodata') {
       // An alias as MX target: a recursor chases it inside the A answer; an
       // authoritative server hands back the bare CNAME.
@@ -212,10 +217,7 @@ class DomainScan {
       }
       if (chain.names.length > 0) {
         name = chain.names[chain.names.length - 1] as string;
-        [a, aaaa] = await Promise.all([
-          this.ask(name, 'A'),
-          this.ask(name, 'AAAA'),
-        ]);
+        [a, aaaa] = await this.addresses(name, both);
       }
     }
     for (const ip of [...a.records, ...aaaa.records])
@@ -226,6 +228,21 @@ class DomainScan {
       this.noteFailure(aaaa);
     }
     return ev;
+  }
+
+  /** A and AAAA of `name`: together, or AAAA only when A has none. */
+  async addresses(
+    name: string,
+    both: boolean,
+  ): Promise<[QueryResult<'A'>, QueryResult<'AAAA'>]> {
+    if (both) {
+      return Promise.all([this.ask(name, 'A'), this.ask(name, 'AAAA')]);
+    }
+    const a = await this.ask(name, 'A');
+    if (a.status === 'ok' || a.status === 'nxdomain') {
+      return [a, { ...a, type: 'AAAA', records: [] }];
+    }
+    return [a, await this.ask(name, 'AAAA')];
   }
 
   async owners(): Promise<void> {
@@ -242,38 +259,54 @@ class DomainScan {
     await Promise.all(lookups);
   }
 
-  /** The Microsoft 365 traces beside the MX, asked in parallel. */
-  async probes(): Promise<void> {
-    const d = this.domain;
-    const [txt, ad, srv, dkim, services, delegation, adService] =
-      await Promise.all([
-        this.ask(d, 'TXT'),
-        this.autodiscover(),
-        this.ask(`_autodiscover._tcp.${d}`, 'SRV'),
-        Promise.all(
-          DKIM_SELECTORS.map((s) => this.probe(`${s}._domainkey.${d}`)),
-        ),
-        Promise.all(SERVICE_LABELS.map((l) => this.probe(`${l}.${d}`))),
-        this.ask(`exchangedelegation.${d}`, 'TXT'),
-        this.probe(`autodiscover.service.${d}`),
-      ]);
+  /** The apex TXT records (SPF, verification). */
+  async txt(): Promise<void> {
+    const txt = await this.ask(this.domain, 'TXT');
     this.ev.txtStatus = txt.status;
     this.ev.txt = capRecords(txt.records);
     this.noteFailure(txt);
+  }
+
+  /**
+   * The Microsoft 365 traces beside the MX, in parallel. A second name that
+   * could only repeat what the first answered (selector2 after selector1,
+   * sip after lyncdiscover) is asked only when the first is silent.
+   */
+  async probes(): Promise<void> {
+    const d = this.domain;
+    const [, ad, dkim, teams, devices, delegation, adService] =
+      await Promise.all([
+        this.txt(),
+        this.autodiscover(),
+        this.firstAnswer(DKIM_SELECTORS.map((s) => `${s}._domainkey.${d}`)),
+        this.firstAnswer([`lyncdiscover.${d}`, `sip.${d}`]),
+        this.firstAnswer([
+          `enterpriseregistration.${d}`,
+          `enterpriseenrollment.${d}`,
+        ]),
+        this.ask(`exchangedelegation.${d}`, 'TXT'),
+        this.probe(`autodiscover.service.${d}`),
+      ]);
     this.ev.autodiscover = ad;
-    this.ev.autodiscoverSrv = {
-      status: srv.status,
-      records: srv.records.slice(0, MAX_RECORDS),
-    };
-    this.noteFailure(srv);
     this.ev.dkim = dkim;
-    this.ev.services = services;
+    this.ev.services = [...teams, ...devices];
     this.ev.exchangeDelegation = {
       status: delegation.status,
       records: capRecords(delegation.records),
     };
     this.noteFailure(delegation);
     this.ev.autodiscoverService = adService;
+  }
+
+  /** CNAME probes of `names` in turn, until one has a target. */
+  async firstAnswer(names: readonly string[]): Promise<ProbeEvidence[]> {
+    const out: ProbeEvidence[] = [];
+    for (const name of names) {
+      const p = await this.probe(name);
+      out.push(p);
+      if (p.target !== null) break;
+    }
+    return out;
   }
 
   async probe(name: string): Promise<ProbeEvidence> {
@@ -299,10 +332,7 @@ class DomainScan {
     if (cname.status === 'ok') {
       ev.cname = cname.records[0] as string;
     } else if (cname.status === 'nodata') {
-      const [a, aaaa] = await Promise.all([
-        this.ask(name, 'A'),
-        this.ask(name, 'AAAA'),
-      ]);
+      const [a, aaaa] = await this.addresses(name, false);
       ev.addresses = [...a.records, ...aaaa.records];
       ev.status = combine(a.status, aaaa.status);
       this.noteFailure(a);
@@ -311,7 +341,21 @@ class DomainScan {
       ev.status = cname.status;
       this.noteFailure(cname);
     }
-    if (ev.status === 'ok') ev.wildcard = await this.isWildcardAnswer(ev);
+    // A wildcard could only fake an own-server answer: one pointing at
+    // Microsoft is taken as it is (a wildcard to Exchange Online is not a
+    // configuration anyone runs).
+    if (ev.status === 'ok' && !pointsAtMicrosoft(ev)) {
+      ev.wildcard = await this.isWildcardAnswer(ev);
+    }
+    if (ev.status !== 'ok' || ev.wildcard) {
+      // Autodiscover silent: the SRV record is Outlook's next place to look.
+      const srv = await this.ask(`_autodiscover._tcp.${this.domain}`, 'SRV');
+      this.ev.autodiscoverSrv = {
+        status: srv.status,
+        records: srv.records.slice(0, MAX_RECORDS),
+      };
+      this.noteFailure(srv);
+    }
     return ev;
   }
 
@@ -348,6 +392,16 @@ class DomainScan {
     wc.addresses = [...a.records, ...aaaa.records];
     return sameSet(ad.addresses, wc.addresses);
   }
+}
+
+function pointsAtMicrosoft(ad: AutodiscoverEvidence): boolean {
+  if (ad.cname !== null) {
+    return matchHost(AUTODISCOVER_SIGNATURES, ad.cname) !== null;
+  }
+  return (
+    ad.addresses.length > 0 &&
+    ad.addresses.every((ip) => matchMicrosoftRange(ip) !== null)
+  );
 }
 
 function address(ip: string): AddressEvidence {
