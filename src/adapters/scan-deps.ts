@@ -71,7 +71,7 @@ export async function buildScanDeps(options: DepsOptions): Promise<BuiltDeps> {
   let network: DnsPort = resolver;
   if (options.rate > 0)
     network = createRateLimitedDns(network, options.rate, systemClock);
-  const dns = createDnsCache(network, { now: systemClock.now });
+  const sharedDns = createDnsCache(network, { now: systemClock.now });
 
   let asn: AsnPort;
   if (options.asnDb) {
@@ -79,14 +79,14 @@ export async function buildScanDeps(options: DepsOptions): Promise<BuiltDeps> {
     await source.load();
     asn = source;
   } else if (options.asnSource === 'cymru') {
-    asn = createCymruAsnSource(dns);
+    asn = createCymruAsnSource(sharedDns);
   } else if (options.asnSource === 'packaged') {
     asn = createPackagedAsnSource();
   } else {
     asn = NO_OWNER;
   }
   return {
-    deps: { dns, asn },
+    deps: { dns: network, sharedDns, asn },
     resolvers: servers,
     close: () => resolver.close(),
   };

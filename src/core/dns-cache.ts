@@ -3,7 +3,7 @@ import { isFailure } from './dns.js';
 import { GenerationalCache } from './lru.js';
 
 export interface DnsCacheOptions {
-  /** Entries kept at least (recently used ones stay). Default 50 000. */
+  /** Entries kept at least (recently used ones stay), at most twice that. Default 20 000. */
   size?: number;
   /** An answer is asked again after this long, in ms. Default 10 minutes. */
   maxAgeMs?: number;
@@ -25,7 +25,7 @@ export function createDnsCache(
   options: DnsCacheOptions,
 ): DnsPort & { stats(): { hits: number; misses: number } } {
   const maxAge = options.maxAgeMs ?? 600_000;
-  const entries = new GenerationalCache<string, Entry>(options.size ?? 50_000);
+  const entries = new GenerationalCache<string, Entry>(options.size ?? 20_000);
   let hits = 0;
   let misses = 0;
   return {

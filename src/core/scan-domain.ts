@@ -21,13 +21,21 @@ import type { AsnPort } from './ip-owner.js';
 import {
   AUTODISCOVER_SIGNATURES,
   MX_SIGNATURES,
+  hasSuffix,
   matchHost,
 } from './signatures.js';
 import { MAX_RECORD_CHARS, MAX_RECORDS, cap } from './untrusted-text.js';
 
 /** The ports a scan needs, passed in as one object. */
 export interface ScanDeps {
+  /** Asked for names under the scanned domain: each is asked once anyway. */
   dns: DnsPort;
+  /**
+   * Asked for names outside the scanned domain (provider MX hosts, gateway
+   * names), which many domains share: usually a cache in front of `dns`.
+   * Default: `dns`.
+   */
+  sharedDns?: DnsPort;
   asn: AsnPort;
 }
 
@@ -85,7 +93,11 @@ class DomainScan {
     name: string,
     type: T,
   ): Promise<QueryResult<T>> {
-    const result = await this.deps.dns.query(name, type);
+    const port =
+      this.deps.sharedDns && !hasSuffix(name, this.domain)
+        ? this.deps.sharedDns
+        : this.deps.dns;
+    const result = await port.query(name, type);
     this.ev.queries.push(capResult(result));
     return result;
   }

@@ -13,7 +13,10 @@ export interface ScanRowsOptions {
    * Default: 4 × concurrency.
    */
   window?: number;
-  /** Distinct recent domains whose result is shared by duplicate rows. Default 10 000. */
+  /**
+   * Distinct recent domains whose scan duplicate rows share (each holds its
+   * evidence, a few KiB). Default 1 000.
+   */
   dedupe?: number;
   now: () => number;
 }
@@ -30,7 +33,7 @@ export async function* scanRows(
 ): AsyncGenerator<RowReport> {
   const limit = pLimit(options.concurrency);
   const window = options.window ?? options.concurrency * 4;
-  const shared = dedupe(scan, options.dedupe ?? 10_000);
+  const shared = dedupe(scan, options.dedupe ?? 1_000);
   const limited: DomainScanner = (d) => limit(() => shared(d));
   const pending: Promise<RowReport>[] = [];
   for await (const row of rows) {
