@@ -57,8 +57,12 @@ Owners of MX addresses (ASN, organisation):
       --asn-db FILE      your own, newer dataset: ip-location-db CSV or
                          iptoasn.com TSV, optionally .gz
 
-Distributed:
+Distributed (see the README's "Scaling out"):
       --redis URL        run the scan on BullMQ over Redis with local workers
+                         (the same output; survives a crash: collect later)
+      --workers N        local workers with --redis (default 2)
+      --chunk-size N     rows per queue job (default 100)
+      --scan ID          scan id in Redis (default: a fresh one)
 `;
 
 function version(): string {
@@ -94,9 +98,24 @@ export async function main(
           return 0;
         }
         if (args.redis) {
-          throw new UsageError('--redis: the distributed mode is not built yet');
+          const { runDistributedScan } =
+            await import('./distributed-commands.js');
+          return await runDistributedScan(
+            args.options,
+            args.redis,
+            io,
+            env,
+            args.distributed,
+          );
         }
         return await runScan(args.options, io);
+      }
+      case 'enqueue':
+      case 'worker':
+      case 'status':
+      case 'collect': {
+        const { runQueueCommand } = await import('./distributed-commands.js');
+        return await runQueueCommand(command, rest, io, env);
       }
       default:
         throw new UsageError(

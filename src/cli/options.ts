@@ -68,11 +68,25 @@ const SCAN_SPEC = {
   'no-progress': { type: 'boolean' },
   quiet: { type: 'boolean', short: 'q' },
   redis: { type: 'string' },
+  workers: { type: 'string' },
+  'chunk-size': { type: 'string' },
+  scan: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const satisfies ParseArgsConfig['options'];
 
 export type ScanArgs =
-  { help: true } | { help: false; options: ScanOptions; redis: string | null };
+  | { help: true }
+  | {
+      help: false;
+      options: ScanOptions;
+      redis: string | null;
+      /** Options of the distributed mode (`--redis`). */
+      distributed: {
+        workers: number;
+        chunkSize: number;
+        scanId: string | undefined;
+      };
+    };
 
 /** Parses `exoscope scan ...` arguments into fully resolved options. */
 export function parseScanArgs(
@@ -95,6 +109,11 @@ export function parseScanArgs(
   return {
     help: false,
     redis: values.redis ?? null,
+    distributed: {
+      workers: integer('--workers', values.workers, 2, 1, 64),
+      chunkSize: integer('--chunk-size', values['chunk-size'], 100, 1, 10_000),
+      scanId: values.scan,
+    },
     options: {
       ...dnsOptions(values, env),
       input: positionals[0] as string,

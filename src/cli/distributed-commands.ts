@@ -1,0 +1,806 @@
+/**
+ * The distributed mode's commands: `enqueue`, `worker`, `status`, `collect`,
+ * and `scan --redis` (all four in one process). Parses options, wires the
+ * core's deps and the queue layer together, prints, returns the exit code.
+ */
+import { existsSync, statSync } from 'node:fs';
+import { hostname } from 'node:os';
+import { basename } from 'node:path';
+import type { Redis } from 'ioredis';
+import pLimit from 'p-limit';
+import { openSource } from '../adapters/csv-source.js';
+import { OutputError, openSink } from '../adapters/output-sink.js';
+import { buildScanDeps, preflight } from '../adapters/scan-deps.js';
+import type { BuiltDeps } from '../adapters/scan-deps.js';
+import { domainScanner } from '../core/report.js';
+import type { DomainScanner } from '../core/report.js';
+import type { ScanDeps } from '../core/scan-domain.js';
+import { DEFAULT_KEEP_SECONDS, collectScan } from '../queue/aggregator.js';
+import type { CollectProgress, CollectResult } from '../queue/aggregator.js';
+import { createChunkProcessor } from '../queue/chunk-processor.js';
+import { openChunkQueue } from '../queue/chunk-queue.js';
+import {
+  DEFAULT_JOBS,
+  DEFAULT_LOCK_MS,
+  chunkInterval,
+  startChunkWorker,
+} from '../queue/chunk-worker.js';
+import type { ChunkWorker } from '../queue/chunk-worker.js';
+import { evictionWarning } from '../queue/memory-policy.js';
+import { DEFAULT_CHUNK_SIZE, enqueueScan } from '../queue/producer.js';
+import { closeRedis, connectRedis } from '../queue/redis-connection.js';
+import {
+  redactSecrets,
+  redactUrl,
+  resolveRedisUrl,
+} from '../queue/redis-url.js';
+import {
+  DEFAULT_PREFIX,
+  checkPrefix,
+  checkScanId,
+  newScanId,
+} from '../queue/scan-keys.js';
+import { formatStatus, scanStatus } from '../queue/scan-status.js';
+import {
+  DNS_OPTION_SPEC,
+  UsageError,
+  dnsOptions,
+  integer,
+  parse,
+} from './options.js';
+import type { ScanOptions } from './options.js';
+import { EXIT_INTERRUPTED } from './scan-command.js';
+import type { ScanIo } from './scan-command.js';
+
+export type QueueCommand = 'enqueue' | 'worker' | 'status' | 'collect';
+
+/** Options of `scan --redis` that `scan` alone does not have. */
+export interface DistributedScanExtra {
+  /** In-process workers. Default 2. */
+  workers?: number | undefined;
+  /** Rows per chunk job. Default 100. */
+  chunkSize?: number | undefined;
+  /** Scan id. Default: a fresh one. */
+  scanId?: string | undefined;
+  /** Key prefix. Default EXOSCOPE_PREFIX or `exoscope`. */
+  prefix?: string | undefined;
+}
+
+/** Default in-process workers of `scan --redis`. */
+export const DEFAULT_LOCAL_WORKERS = 2;
+
+const COMMON_SPEC = {
+  redis: { type: 'string' },
+  prefix: { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
+const ENQUEUE_SPEC = {
+  ...COMMON_SPEC,
+  scan: { type: 'string', short: 's' },
+  format: { type: 'string', short: 'f' },
+  column: { type: 'string' },
+  'chunk-size': { type: 'string' },
+  quiet: { type: 'boolean', short: 'q' },
+} as const;
+
+const WORKER_SPEC = {
+  ...COMMON_SPEC,
+  ...DNS_OPTION_SPEC,
+  jobs: { type: 'string', short: 'j' },
+  'rate-domains': { type: 'string' },
+  'chunk-size': { type: 'string' },
+  'lock-ms': { type: 'string' },
+  quiet: { type: 'boolean', short: 'q' },
+} as const;
+
+const STATUS_SPEC = {
+  ...COMMON_SPEC,
+  json: { type: 'boolean' },
+} as const;
+
+const COLLECT_SPEC = {
+  ...COMMON_SPEC,
+  output: { type: 'string', short: 'o' },
+  force: { type: 'boolean' },
+  'no-wait': { type: 'boolean' },
+  keep: { type: 'string' },
+  progress: { type: 'boolean' },
+  'no-progress': { type: 'boolean' },
+  quiet: { type: 'boolean', short: 'q' },
+} as const;
+
+const REDIS_HELP = `Redis:
+      --redis URL        redis://[user:password@]host[:port][/db] (default:
+                         REDIS_URL); the password is never printed
+      --prefix P         key prefix (default: EXOSCOPE_PREFIX, or exoscope)`;
+
+export const ENQUEUE_HELP = `Usage: exoscope enqueue <input|-> [options]
+
+Streams the input's rows into the queue in chunks and prints the scan id (on
+stdout) and the row count. Running it again for the same --scan adds nothing
+twice: it queues only chunks that have neither a result nor a job (after a
+crash), and retries chunks that failed for good.
+
+  -s, --scan ID          scan id (default: scan-<date>-<time>-<random>)
+  -f, --format FMT       csv (default) or jsonl: fixed for the scan here
+      --column NAME      the input column holding the domain
+      --chunk-size N     rows per job (default ${DEFAULT_CHUNK_SIZE}), fixed for the scan
+  -q, --quiet            print only the scan id
+
+${REDIS_HELP}
+`;
+
+export const WORKER_HELP = `Usage: exoscope worker [options]
+
+Scans chunks from the queue until SIGINT/SIGTERM, then finishes the chunks it
+holds and exits 0 (a second signal gives them up: other workers redo them).
+Start as many as you like, on any machines; a killed worker loses nothing.
+
+  -j, --jobs N           chunk jobs at once in this worker (default ${DEFAULT_JOBS})
+      --rate-domains N   domains per second for ALL workers together (BullMQ's
+                         limiter in Redis: one chunk starts every
+                         chunk-size/N s; a chunk's domains then go out at the
+                         worker's --concurrency); 0 = no limit (default 0).
+                         Give every worker the same value.
+      --chunk-size N     the chunk size --rate-domains assumes (default
+                         ${DEFAULT_CHUNK_SIZE}, enqueue's default)
+      --lock-ms MS       job lock; a killed worker's chunks come back after
+                         1-2 x this (default ${DEFAULT_LOCK_MS}; env EXOSCOPE_LOCK_MS)
+  -q, --quiet            log only problems
+
+DNS (per worker, as for scan):
+  -r, --resolver ADDR[:PORT]  resolver to ask (repeatable; default: the
+                         system's, or EXOSCOPE_RESOLVERS)
+  -c, --concurrency N    domains scanned at once by this worker (default 200)
+      --rate QPS         DNS queries per second of this worker; 0 = unlimited
+      --timeout MS       deadline of one query try (default 2000)
+      --retries N        extra tries per query (default 2)
+      --asn-source SRC   packaged (default), cymru or none
+      --asn-db FILE      your own IP-to-ASN dataset
+
+${REDIS_HELP}
+`;
+
+export const STATUS_HELP = `Usage: exoscope status <scan> [--json]
+
+Rows total / done / failed, rate and ETA of a scan, and the queue's job
+counts. Cheap: safe to run in a loop while the scan runs.
+
+      --json             one JSON object instead of text
+
+${REDIS_HELP}
+`;
+
+export const COLLECT_HELP = `Usage: exoscope collect <scan> [options]
+
+Waits until every chunk of the scan is done, then writes the rows in input
+order: the same output as \`exoscope scan\` (a temporary file renamed at the
+end). Running it again writes the same file. The scan's keys then expire.
+
+  -o, --output FILE      write here (default: stdout)
+      --force            replace an existing output file
+      --no-wait          fail (exit 1) instead of waiting when not finished
+      --keep SECONDS     keep the results this long after writing, so collect
+                         can run again (default ${DEFAULT_KEEP_SECONDS}; 0 deletes them now)
+      --progress         progress line on stderr even when not a terminal
+      --no-progress      never a progress line (default: only on a terminal)
+  -q, --quiet            no summary
+
+${REDIS_HELP}
+`;
+
+/** `exoscope enqueue|worker|status|collect ...`; returns the exit code. */
+export async function runQueueCommand(
+  command: QueueCommand,
+  argv: string[],
+  io: ScanIo,
+  env: NodeJS.ProcessEnv,
+): Promise<number> {
+  switch (command) {
+    case 'enqueue':
+      return runEnqueue(argv, io, env);
+    case 'worker':
+      return runWorker(argv, io, env);
+    case 'status':
+      return runStatus(argv, io, env);
+    case 'collect':
+      return runCollect(argv, io, env);
+  }
+}
+
+async function runEnqueue(
+  argv: string[],
+  io: ScanIo,
+  env: NodeJS.ProcessEnv,
+): Promise<number> {
+  const { values, positionals } = parse(argv, ENQUEUE_SPEC);
+  if (values.help) return help(io, ENQUEUE_HELP);
+  const input = onePositional(
+    positionals,
+    'enqueue',
+    'an input file (or - for stdin)',
+  );
+  const format = formatOption(values.format);
+  const chunkSize =
+    values['chunk-size'] === undefined
+      ? null
+      : integer(
+          '--chunk-size',
+          values['chunk-size'],
+          DEFAULT_CHUNK_SIZE,
+          1,
+          10_000,
+        );
+  const scanId = checkScanId(values.scan ?? newScanId(Date.now()));
+  const prefix = prefixOption(values.prefix, env);
+  const url = resolveRedisUrl(values.redis, env);
+  return redacting(url, async () => {
+    const source = await openSource({
+      path: input,
+      ...(values.column ? { column: values.column } : {}),
+      stdin: io.stdin,
+    });
+    const redis = await connectRedis(url, { role: 'command' });
+    const queue = openChunkQueue(redis, prefix);
+    try {
+      await warnEviction(redis, io);
+      const result = await enqueueScan({
+        redis,
+        queue,
+        prefix,
+        scanId,
+        source,
+        inputName: input === '-' ? 'stdin' : basename(input),
+        format,
+        chunkSize,
+        now: Date.now,
+      });
+      io.stdout.write(`${result.scanId}\n`);
+      if (!values.quiet) {
+        const again = result.created
+          ? ''
+          : ` (scan existed: ${result.alreadyDone} chunks already done${result.retried ? `, ${result.retried} failed ones retried` : ''})`;
+        io.stderr.write(
+          `exoscope: scan ${result.scanId}: ${result.rows} rows in ${result.chunks} chunks, ${result.submitted} submitted to the queue${again}\n`,
+        );
+      }
+      return 0;
+    } finally {
+      await queue.close();
+      await closeRedis(redis);
+    }
+  });
+}
+
+async function runWorker(
+  argv: string[],
+  io: ScanIo,
+  env: NodeJS.ProcessEnv,
+): Promise<number> {
+  const { values, positionals } = parse(argv, WORKER_SPEC);
+  if (values.help) return help(io, WORKER_HELP);
+  if (positionals.length > 0) {
+    throw new UsageError(
+      `worker takes no arguments, got: ${positionals.join(' ')}`,
+    );
+  }
+  const dns = dnsOptions(values, env);
+  const jobs = integer('--jobs', values.jobs, DEFAULT_JOBS, 1, 1000);
+  const rateDomains = integer(
+    '--rate-domains',
+    values['rate-domains'],
+    0,
+    0,
+    10_000_000,
+  );
+  const chunkSize = integer(
+    '--chunk-size',
+    values['chunk-size'],
+    DEFAULT_CHUNK_SIZE,
+    1,
+    10_000,
+  );
+  const lockMs = integer(
+    '--lock-ms',
+    values['lock-ms'] ?? env.EXOSCOPE_LOCK_MS,
+    DEFAULT_LOCK_MS,
+    500,
+    3_600_000,
+  );
+  const prefix = prefixOption(values.prefix, env);
+  const url = resolveRedisUrl(values.redis, env);
+  const quiet = values.quiet ?? false;
+  const log = (line: string): void => {
+    io.stderr.write(
+      `exoscope worker ${process.pid}: ${redactSecrets(line, url)}\n`,
+    );
+  };
+
+  return redacting(url, async () => {
+    const built = await buildScanDeps(dns);
+    let redis: Redis | null = null;
+    try {
+      await preflight(built.deps, built.resolvers);
+      redis = await connectRedis(url, {
+        role: 'worker',
+        onError: (m) => log(`Redis: ${m}`),
+      });
+      const warning = await evictionWarning(redis);
+      if (warning) log(warning);
+      const worker = startChunkWorker({
+        redis,
+        prefix,
+        process: createChunkProcessor({
+          redis,
+          prefix,
+          scan: boundedScanner(built.deps, dns.concurrency),
+          dns: built.deps.dns,
+          concurrency: dns.concurrency,
+          now: Date.now,
+        }),
+        jobs,
+        lockMs,
+        chunkIntervalMs: chunkInterval(rateDomains, chunkSize),
+        rateChunkSize: chunkSize,
+        name: `${hostname()}:${process.pid}`,
+        log,
+      });
+      if (!quiet) {
+        log(
+          `ready: ${redactUrl(url)} queue ${prefix}:chunks, ${jobs} jobs x ${dns.concurrency} domains, resolvers ${built.resolvers.join(', ')}${rateDomains > 0 ? `, ${rateDomains} domains/s for all workers` : ''}`,
+        );
+      }
+      const code = await untilSignal(worker, log);
+      if (!quiet || code !== 0) {
+        log(
+          `stopped: ${worker.stats.chunks} chunks (${worker.stats.rows} rows) scanned here`,
+        );
+      }
+      return code;
+    } finally {
+      built.close();
+      if (redis) await closeRedis(redis);
+    }
+  });
+}
+
+/** Runs until SIGINT/SIGTERM; the first drains, a second gives up the jobs held. */
+function untilSignal(
+  worker: ChunkWorker,
+  log: (line: string) => void,
+): Promise<number> {
+  return new Promise((resolve) => {
+    let signals = 0;
+    const onSignal = (signal: NodeJS.Signals): void => {
+      signals++;
+      if (signals === 1) {
+        log(
+          `${signal}: finishing ${worker.active()} active chunk(s); again to give them up`,
+        );
+        void worker.close().then(
+          () => done(0),
+          (err: unknown) => {
+            log(`closing: ${String(err)}`);
+            done(1);
+          },
+        );
+      } else if (signals === 2) {
+        log(
+          `${signal}: giving up the active chunks (other workers will redo them)`,
+        );
+        void worker.close(true).finally(() => done(EXIT_INTERRUPTED));
+      }
+    };
+    let finished = false;
+    const done = (code: number): void => {
+      if (finished) return;
+      finished = true;
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+      resolve(code);
+    };
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
+  });
+}
+
+async function runStatus(
+  argv: string[],
+  io: ScanIo,
+  env: NodeJS.ProcessEnv,
+): Promise<number> {
+  const { values, positionals } = parse(argv, STATUS_SPEC);
+  if (values.help) return help(io, STATUS_HELP);
+  const scanId = checkScanId(onePositional(positionals, 'status', 'a scan id'));
+  const prefix = prefixOption(values.prefix, env);
+  const url = resolveRedisUrl(values.redis, env);
+  return redacting(url, async () => {
+    const redis = await connectRedis(url, { role: 'command' });
+    const queue = openChunkQueue(redis, prefix);
+    try {
+      const now = Date.now();
+      const status = await scanStatus(redis, queue, prefix, scanId);
+      io.stdout.write(
+        values.json ? `${JSON.stringify(status)}\n` : formatStatus(status, now),
+      );
+      return 0;
+    } finally {
+      await queue.close();
+      await closeRedis(redis);
+    }
+  });
+}
+
+async function runCollect(
+  argv: string[],
+  io: ScanIo,
+  env: NodeJS.ProcessEnv,
+): Promise<number> {
+  const { values, positionals } = parse(argv, COLLECT_SPEC);
+  if (values.help) return help(io, COLLECT_HELP);
+  const scanId = checkScanId(
+    onePositional(positionals, 'collect', 'a scan id'),
+  );
+  const output =
+    values.output === undefined || values.output === '-' ? null : values.output;
+  const force = values.force ?? false;
+  const keepSeconds = integer(
+    '--keep',
+    values.keep,
+    DEFAULT_KEEP_SECONDS,
+    0,
+    365 * 24 * 3600,
+  );
+  const prefix = prefixOption(values.prefix, env);
+  const url = resolveRedisUrl(values.redis, env);
+  checkOutput(output, force);
+  const progress = progressLine(
+    io.stderr,
+    values['no-progress']
+      ? false
+      : values.progress
+        ? true
+        : io.stderr.isTTY === true,
+  );
+  return redacting(url, async () => {
+    const redis = await connectRedis(url, { role: 'command' });
+    const queue = openChunkQueue(redis, prefix);
+    const interrupt = new AbortController();
+    const onSignal = (): void => interrupt.abort(new Error('interrupted'));
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
+    const started = Date.now();
+    try {
+      await warnEviction(redis, io);
+      const result = await collectScan({
+        redis,
+        queue,
+        prefix,
+        scanId,
+        openSink: (meta) =>
+          openSink({
+            path: output,
+            format: meta.format,
+            inputHeader: meta.header,
+            force,
+            stdout: io.stdout,
+          }),
+        wait: !values['no-wait'],
+        keepSeconds,
+        onProgress: progress.show,
+        signal: interrupt.signal,
+        now: Date.now,
+      });
+      progress.clear();
+      if (!values.quiet) {
+        io.stderr.write(
+          summary(result, started, `collected scan ${scanId}`, output) +
+            (keepSeconds > 0
+              ? `  results kept in Redis for ${keepSeconds} s\n`
+              : ''),
+        );
+      }
+      return 0;
+    } catch (err) {
+      progress.clear();
+      if (interrupt.signal.aborted) {
+        io.stderr.write(
+          `exoscope: interrupted; nothing written (scan ${scanId} is unchanged)\n`,
+        );
+        return EXIT_INTERRUPTED;
+      }
+      throw err;
+    } finally {
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+      await queue.close();
+      await closeRedis(redis);
+    }
+  });
+}
+
+/**
+ * `scan <input> --redis URL`: the whole distributed pipeline in one process —
+ * enqueue, `workers` in-process BullMQ workers sharing one set of DNS deps
+ * (so `--rate` and `--concurrency` mean what they mean for `scan`), collect.
+ * The output is the in-process scan's, byte for byte for CSV. The scan's
+ * keys are deleted once the output is written.
+ */
+export async function runDistributedScan(
+  options: ScanOptions,
+  redisUrl: string,
+  io: ScanIo,
+  env: NodeJS.ProcessEnv,
+  extra: DistributedScanExtra = {},
+): Promise<number> {
+  const url = resolveRedisUrl(redisUrl, env);
+  const prefix = checkPrefix(extra.prefix ?? prefixOption(undefined, env));
+  const scanId = checkScanId(extra.scanId ?? newScanId(Date.now()));
+  const workers = extra.workers ?? DEFAULT_LOCAL_WORKERS;
+  const lockMs = integer(
+    'EXOSCOPE_LOCK_MS',
+    env.EXOSCOPE_LOCK_MS,
+    DEFAULT_LOCK_MS,
+    500,
+    3_600_000,
+  );
+  checkOutput(options.output, options.force);
+  const showProgress =
+    options.progress === 'always' ||
+    (options.progress === 'auto' && io.stderr.isTTY === true);
+  const progress = progressLine(io.stderr, showProgress);
+
+  return redacting(url, async () => {
+    const source = await openSource({
+      path: options.input,
+      ...(options.column ? { column: options.column } : {}),
+      stdin: io.stdin,
+    });
+    const built: BuiltDeps = await buildScanDeps(options);
+    let command: Redis | null = null;
+    let blocking: Redis | null = null;
+    const running: ChunkWorker[] = [];
+    const interrupt = new AbortController();
+    let signals = 0;
+    const onSignal = (): void => {
+      if (++signals > 1) process.exit(EXIT_INTERRUPTED); // a second Ctrl-C: now
+      interrupt.abort(new Error('interrupted'));
+    };
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
+    const started = Date.now();
+    try {
+      await preflight(built.deps, built.resolvers);
+      command = await connectRedis(url, { role: 'command' });
+      blocking = await connectRedis(url, { role: 'worker' });
+      await warnEviction(command, io);
+      const queue = openChunkQueue(command, prefix);
+      try {
+        await enqueueScan({
+          redis: command,
+          queue,
+          prefix,
+          scanId,
+          source: {
+            ...source,
+            rows: untilAborted(source.rows, interrupt.signal),
+          },
+          inputName: options.input === '-' ? 'stdin' : basename(options.input),
+          format: options.format,
+          chunkSize: extra.chunkSize ?? DEFAULT_CHUNK_SIZE,
+          now: Date.now,
+        });
+        interrupt.signal.throwIfAborted();
+        const scan = boundedScanner(built.deps, options.concurrency);
+        const log = (line: string): void => {
+          progress.clear();
+          io.stderr.write(`exoscope: ${redactSecrets(line, url)}\n`);
+        };
+        const worker = blocking;
+        const processor = createChunkProcessor({
+          redis: command,
+          prefix,
+          scan,
+          dns: built.deps.dns,
+          concurrency: options.concurrency,
+          now: Date.now,
+        });
+        for (let i = 0; i < workers; i++) {
+          running.push(
+            startChunkWorker({
+              redis: worker,
+              prefix,
+              process: processor,
+              jobs: DEFAULT_JOBS,
+              lockMs,
+              chunkIntervalMs: 0,
+              name: `${hostname()}:${process.pid}:${i}`,
+              log,
+            }),
+          );
+        }
+        const result = await collectScan({
+          redis: command,
+          queue,
+          prefix,
+          scanId,
+          openSink: (meta) =>
+            openSink({
+              path: options.output,
+              format: meta.format,
+              inputHeader: meta.header,
+              force: options.force,
+              stdout: io.stdout,
+            }),
+          wait: true,
+          keepSeconds: 0,
+          onProgress: progress.show,
+          signal: interrupt.signal,
+          now: Date.now,
+        });
+        progress.clear();
+        if (!options.quiet) {
+          io.stderr.write(
+            summary(
+              result,
+              started,
+              `scanned (via Redis, scan ${scanId})`,
+              options.output,
+            ),
+          );
+        }
+        return 0;
+      } finally {
+        await Promise.all(running.map((w) => w.close()));
+        await queue.close();
+      }
+    } catch (err) {
+      progress.clear();
+      if (interrupt.signal.aborted) {
+        io.stderr.write(
+          `exoscope: interrupted; scan ${scanId} stays in Redis: finish it with \`exoscope worker\` and \`exoscope collect ${scanId}\`\n`,
+        );
+        return EXIT_INTERRUPTED;
+      }
+      throw err;
+    } finally {
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+      built.close();
+      if (command) await closeRedis(command);
+      if (blocking) await closeRedis(blocking);
+    }
+  });
+}
+
+/** One domain scan at a time per slot, `concurrency` slots for the whole process. */
+function boundedScanner(deps: ScanDeps, concurrency: number): DomainScanner {
+  const limit = pLimit(concurrency);
+  const scan = domainScanner(deps);
+  return (domain) => limit(() => scan(domain));
+}
+
+async function* untilAborted<T>(
+  rows: AsyncIterable<T>,
+  signal: AbortSignal,
+): AsyncGenerator<T> {
+  for await (const row of rows) {
+    if (signal.aborted) return;
+    yield row;
+  }
+}
+
+/** Runs a command, scrubbing the Redis password from any error it throws. */
+async function redacting<T>(url: string, run: () => Promise<T>): Promise<T> {
+  try {
+    return await run();
+  } catch (err) {
+    if (err instanceof Error) {
+      err.message = redactSecrets(err.message, url);
+      if (err.stack) err.stack = redactSecrets(err.stack, url);
+    }
+    throw err;
+  }
+}
+
+async function warnEviction(redis: Redis, io: ScanIo): Promise<void> {
+  const warning = await evictionWarning(redis);
+  if (warning) io.stderr.write(`exoscope: ${warning}\n`);
+}
+
+/** Fails before any work when the output exists and --force is not given. */
+function checkOutput(path: string | null, force: boolean): void {
+  if (path === null || !existsSync(path)) return;
+  if (statSync(path).isDirectory()) {
+    throw new OutputError(
+      'EXO_OUTPUT_UNWRITABLE',
+      `output ${path} is a directory`,
+    );
+  }
+  if (!force) {
+    throw new OutputError(
+      'EXO_OUTPUT_EXISTS',
+      `output ${path} exists; use --force to replace it`,
+    );
+  }
+}
+
+function help(io: ScanIo, text: string): number {
+  io.stdout.write(text);
+  return 0;
+}
+
+function onePositional(
+  positionals: string[],
+  command: string,
+  what: string,
+): string {
+  if (positionals.length !== 1) {
+    throw new UsageError(
+      positionals.length === 0
+        ? `${command} needs ${what}`
+        : `${command} takes one argument, got ${positionals.length}: ${positionals.join(' ')}`,
+    );
+  }
+  return positionals[0] as string;
+}
+
+function formatOption(raw: string | undefined): 'csv' | 'jsonl' | null {
+  if (raw === undefined) return null;
+  if (raw !== 'csv' && raw !== 'jsonl') {
+    throw new UsageError(`--format must be csv or jsonl, got '${raw}'`);
+  }
+  return raw;
+}
+
+function prefixOption(raw: string | undefined, env: NodeJS.ProcessEnv): string {
+  return checkPrefix(raw ?? env.EXOSCOPE_PREFIX ?? DEFAULT_PREFIX);
+}
+
+/** A one-line progress display of a scan being waited for, at most 4 times a second. */
+function progressLine(
+  out: NodeJS.WriteStream,
+  enabled: boolean,
+): { show: (p: CollectProgress) => void; clear: () => void } {
+  let last = 0;
+  let shown = false;
+  const started = Date.now();
+  return {
+    show(p) {
+      if (!enabled) return;
+      const now = Date.now();
+      if (now - last < 250) return;
+      last = now;
+      const of = p.chunks === null ? '?' : String(p.chunks);
+      const rows = p.rows === null ? '' : ` of ${p.rows} rows`;
+      out.write(
+        `\r\x1b[K${p.done}/${of} chunks${rows} done${p.failed ? ` · ${p.failed} failed` : ''} · ${Math.round((now - started) / 1000)} s`,
+      );
+      shown = true;
+    },
+    clear() {
+      if (shown) out.write('\r\x1b[K');
+      shown = false;
+    },
+  };
+}
+
+function summary(
+  result: CollectResult,
+  started: number,
+  what: string,
+  output: string | null,
+): string {
+  const s = Math.max((Date.now() - started) / 1000, 0.001);
+  const fmt = (m: Map<string, number>): string =>
+    [...m.entries()]
+      .sort((a, b) => b[1] - a[1])
+      .map(([k, v]) => `${k} ${v}`)
+      .join(', ') || 'none';
+  return (
+    `exoscope: ${what}: ${result.rows} rows in ${s.toFixed(1)} s (${Math.round(result.rows / s)} rows/s)${output ? ` -> ${output}` : ''}\n` +
+    `  classification: ${fmt(result.classification)}\n` +
+    `  status: ${fmt(result.status)}\n`
+  );
+}

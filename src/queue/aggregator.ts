@@ -1,0 +1,254 @@
+import type { Redis } from 'ioredis';
+import type { ReportSink } from '../adapters/output-sink.js';
+import { RESULT_COLUMNS } from '../core/output-row.js';
+import type { RenderedRow } from '../core/output-row.js';
+import { unpackRendered } from './chunk-codec.js';
+import type { ChunkQueue } from './chunk-queue.js';
+import { QueueError } from './queue-error.js';
+import { allScanKeys, chunkJobId, scanKeys } from './scan-keys.js';
+import type { ScanKeys } from './scan-keys.js';
+import { chunkRows, readMeta } from './scan-meta.js';
+import type { ScanMeta } from './scan-meta.js';
+
+/** Default seconds the results stay in Redis after `collect` (`--keep`). */
+export const DEFAULT_KEEP_SECONDS = 3600;
+/** Chunks fetched per HMGET while writing. */
+const FETCH_CHUNKS = 16;
+/** Polls without progress before collect looks for failed or lost chunks. */
+const STUCK_POLLS = 10;
+
+/** Where a scan stands, as collect sees it while waiting. */
+export interface CollectProgress {
+  done: number;
+  failed: number;
+  /** Null while the producer is still reading the input. */
+  chunks: number | null;
+  chunkSize: number;
+  rows: number | null;
+}
+
+export interface CollectOptions {
+  redis: Redis;
+  queue: ChunkQueue;
+  prefix: string;
+  scanId: string;
+  /** Opens the output once the scan's format and header are known. */
+  openSink: (meta: ScanMeta) => Promise<ReportSink>;
+  /** Wait for the scan to finish; false: fail at once when it has not. */
+  wait: boolean;
+  /** Seconds the scan's keys stay after writing; 0 deletes them at once. */
+  keepSeconds: number;
+  /** Between looks at the results hash while waiting. Default 1000 ms. */
+  pollMs?: number;
+  onProgress?: (p: CollectProgress) => void;
+  signal?: AbortSignal;
+  now: () => number;
+}
+
+export interface CollectResult {
+  rows: number;
+  chunks: number;
+  /** Rows per classification and per status, for the summary. */
+  classification: Map<string, number>;
+  status: Map<string, number>;
+}
+
+/**
+ * `collect`: waits until every chunk of the scan has its result, then writes
+ * the rows in input order, streaming chunk after chunk through the sink (a
+ * temporary file renamed at the end), and sets the scan's keys to expire.
+ * Reading changes nothing, so running it again writes the same file.
+ */
+export async function collectScan(
+  options: CollectOptions,
+): Promise<CollectResult> {
+  const { redis, scanId } = options;
+  const keys = scanKeys(options.prefix, scanId);
+  const meta = await waitForScan(options, keys);
+  const total = meta.rows ?? 0;
+  const chunks = meta.chunks ?? 0;
+
+  const sink = await options.openSink(meta);
+  const classification = new Map<string, number>();
+  const status = new Map<string, number>();
+  const tally = tallier(meta, classification, status);
+  let rows = 0;
+  try {
+    for (let first = 0; first < chunks; first += FETCH_CHUNKS) {
+      options.signal?.throwIfAborted();
+      const ids: string[] = [];
+      for (let i = first; i < Math.min(first + FETCH_CHUNKS, chunks); i++)
+        ids.push(String(i));
+      const stored = await redis.hmgetBuffer(keys.results, ...ids);
+      for (let k = 0; k < ids.length; k++) {
+        const i = first + k;
+        const buf = stored[k];
+        if (!buf) {
+          throw new QueueError(
+            'EXO_SCAN_INCOMPLETE',
+            `scan ${scanId}: chunk ${i} has no result (expired?)`,
+          );
+        }
+        const chunkRowsOut = unpackRendered(buf);
+        const expected = chunkRows(i, meta.chunkSize, total);
+        if (chunkRowsOut.length !== expected) {
+          throw new QueueError(
+            'EXO_SCAN_INCOMPLETE',
+            `scan ${scanId}: chunk ${i} holds ${chunkRowsOut.length} rows, expected ${expected}`,
+          );
+        }
+        for (const row of chunkRowsOut) {
+          await sink.writeRendered(row);
+          tally(row);
+        }
+        rows += chunkRowsOut.length;
+      }
+    }
+    await sink.close();
+  } catch (err) {
+    await sink.abort();
+    throw err;
+  }
+
+  await redis.hset(keys.meta, 'collected', options.now());
+  if (options.keepSeconds > 0) {
+    const multi = redis.multi();
+    for (const key of allScanKeys(keys)) multi.expire(key, options.keepSeconds);
+    await multi.exec();
+  } else {
+    await redis.del(...allScanKeys(keys));
+  }
+  return { rows, chunks, classification, status };
+}
+
+/** Polls until every chunk is stored; throws when the scan cannot finish. */
+async function waitForScan(
+  options: CollectOptions,
+  keys: ScanKeys,
+): Promise<ScanMeta> {
+  const { redis, scanId } = options;
+  let lastDone = -1;
+  let still = 0;
+  for (;;) {
+    options.signal?.throwIfAborted();
+    const meta = await readMeta(redis, keys);
+    if (!meta) {
+      throw new QueueError(
+        'EXO_SCAN_NOT_FOUND',
+        `no scan '${scanId}' in Redis (never enqueued, or collected and expired)`,
+      );
+    }
+    const [done, failed] = await Promise.all([
+      redis.hlen(keys.results),
+      redis.hlen(keys.failed),
+    ]);
+    if (meta.chunks !== null && done >= meta.chunks) return meta;
+    if (meta.chunks !== null && failed > 0 && done + failed >= meta.chunks) {
+      const reasons = await redis.hgetall(keys.failed);
+      const [chunk, reason] = Object.entries(reasons)[0] ?? ['?', '?'];
+      throw new QueueError(
+        'EXO_SCAN_FAILED',
+        `scan ${scanId}: ${failed} chunk(s) failed for good (chunk ${chunk}: ${reason}); fix the cause, then re-run enqueue with --scan ${scanId} to retry them`,
+      );
+    }
+    if (!options.wait) {
+      throw new QueueError(
+        'EXO_SCAN_INCOMPLETE',
+        `scan ${scanId} is not finished: ${done}/${meta.chunks ?? `${meta.enqueuedChunks}+`} chunks done, ${failed} failed${meta.chunks === null ? ', enqueue still reading' : ''}`,
+      );
+    }
+    options.onProgress?.({
+      done,
+      failed,
+      chunks: meta.chunks,
+      chunkSize: meta.chunkSize,
+      rows: meta.rows,
+    });
+    still = done === lastDone ? still + 1 : 0;
+    lastDone = done;
+    if (meta.chunks !== null && still >= STUCK_POLLS) {
+      still = 0;
+      await findStuckChunks(options, keys, meta.chunks);
+    }
+    await sleep(options.pollMs ?? 1000, options.signal);
+  }
+}
+
+/**
+ * When no chunk finished for a while: records chunks whose job failed for
+ * good without a worker noticing (a stall past the limit), and stops with a
+ * clear message when a chunk has neither result nor job (lost with a Redis
+ * restart without persistence): `enqueue` queues it again.
+ */
+async function findStuckChunks(
+  options: CollectOptions,
+  keys: ScanKeys,
+  chunks: number,
+): Promise<void> {
+  const { redis, queue, scanId } = options;
+  const done = new Set(await redis.hkeys(keys.results));
+  const lost: number[] = [];
+  let looked = 0;
+  for (let i = 0; i < chunks && looked < 50; i++) {
+    if (done.has(String(i))) continue;
+    looked++;
+    const id = chunkJobId(scanId, i);
+    const state = await queue.getJobState(id);
+    if (state === 'failed') {
+      const job = await queue.getJob(id);
+      await redis.hset(keys.failed, String(i), job?.failedReason ?? 'failed');
+    } else if (
+      state === 'unknown' &&
+      !(await redis.hexists(keys.results, String(i)))
+    ) {
+      lost.push(i);
+    }
+  }
+  if (lost.length > 0) {
+    throw new QueueError(
+      'EXO_SCAN_INCOMPLETE',
+      `scan ${scanId}: chunk(s) ${lost.slice(0, 10).join(', ')} have neither a result nor a job (lost); re-run enqueue on the same input with --scan ${scanId} to queue them again`,
+    );
+  }
+}
+
+/** Counts classification and status of each written row. */
+function tallier(
+  meta: ScanMeta,
+  classification: Map<string, number>,
+  status: Map<string, number>,
+): (row: RenderedRow) => void {
+  const width = meta.header.length;
+  const ci = width + RESULT_COLUMNS.indexOf('classification');
+  const si = width + RESULT_COLUMNS.indexOf('status');
+  const bump = (m: Map<string, number>, k: unknown): void => {
+    const key = typeof k === 'string' ? k : '?';
+    m.set(key, (m.get(key) ?? 0) + 1);
+  };
+  return (row) => {
+    if (Array.isArray(row)) {
+      bump(classification, row[ci]);
+      bump(status, row[si]);
+    } else {
+      bump(classification, row.classification);
+      bump(status, row.status);
+    }
+  };
+}
+
+function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(done, ms);
+    function done(): void {
+      signal?.removeEventListener('abort', aborted);
+      resolve();
+    }
+    function aborted(): void {
+      clearTimeout(timer);
+      reject(
+        signal?.reason instanceof Error ? signal.reason : new Error('aborted'),
+      );
+    }
+    signal?.addEventListener('abort', aborted, { once: true });
+  });
+}

@@ -1,0 +1,216 @@
+/**
+ * The distributed pipeline gives the in-process result: `scan --redis` and
+ * `enqueue` + `worker` + `collect`, each against real Redis and the fake DNS
+ * server, compared byte for byte with `scan`.
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Redis } from 'ioredis';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { FakeDnsServer } from '../helpers/dns-server.js';
+import {
+  REDIS_URL,
+  dnsFlags,
+  dropPrefix,
+  freshPrefix,
+  inputCsv,
+  keysUnder,
+  runCli,
+  spawnCli,
+  startDns,
+  tempDir,
+  testRedis,
+  waitExit,
+} from './queue-fixture.js';
+import type { TempDir } from './queue-fixture.js';
+
+let dns: FakeDnsServer;
+let redis: Redis;
+let dir: TempDir;
+let input: string;
+let expectedCsv: string;
+const prefixes: string[] = [];
+
+function prefix(): string {
+  const p = freshPrefix();
+  prefixes.push(p);
+  return p;
+}
+
+beforeAll(async () => {
+  dns = await startDns();
+  redis = testRedis();
+  dir = tempDir();
+  input = dir.file('input.csv', inputCsv(350));
+  const ref = join(dir.path, 'in-process.csv');
+  const r = await runCli([
+    'scan',
+    input,
+    '-o',
+    ref,
+    '--quiet',
+    ...dnsFlags(dns),
+  ]);
+  expect(r.stderr).toBe('');
+  expect(r.code).toBe(0);
+  expectedCsv = readFileSync(ref, 'utf8');
+  expect(expectedCsv.split('\n').length).toBe(352); // header + 350 rows + final newline
+});
+
+afterEach(async () => {
+  while (prefixes.length > 0) await dropPrefix(redis, prefixes.pop() as string);
+});
+
+afterAll(async () => {
+  await dns?.close();
+  await redis?.quit();
+  dir?.remove();
+});
+
+describe('distributed scan', () => {
+  it('scan --redis writes the in-process CSV byte for byte and leaves no keys', async () => {
+    const p = prefix();
+    const out = join(dir.path, 'redis-scan.csv');
+    const r = await runCli(
+      ['scan', input, '-o', out, '--redis', REDIS_URL, ...dnsFlags(dns)],
+      {
+        EXOSCOPE_PREFIX: p,
+      },
+    );
+    expect(r.stderr).toMatch(/350 rows/);
+    expect(r.code).toBe(0);
+    expect(readFileSync(out, 'utf8')).toBe(expectedCsv);
+    // the scan's own keys are deleted once written; BullMQ's queue meta may stay
+    expect(
+      (await keysUnder(redis, p)).filter((k) => k.includes(':scan:')),
+    ).toEqual([]);
+  });
+
+  it('enqueue + worker + collect writes the in-process CSV byte for byte', async () => {
+    const p = prefix();
+    const env = { EXOSCOPE_PREFIX: p, REDIS_URL };
+    const enq = await runCli(
+      ['enqueue', input, '--scan', 'eq-test', '--chunk-size', '40'],
+      env,
+    );
+    expect(enq.code).toBe(0);
+    expect(enq.stdout).toBe('eq-test\n');
+    expect(enq.stderr).toMatch(/350 rows in 9 chunks/);
+
+    const worker = spawnCli(['worker', '--jobs', '3', ...dnsFlags(dns)], env);
+    try {
+      const out = join(dir.path, 'collected.csv');
+      const col = await runCli(
+        ['collect', 'eq-test', '-o', out, '--keep', '60'],
+        env,
+      );
+      expect(col.stderr).toMatch(/350 rows/);
+      expect(col.code).toBe(0);
+      expect(readFileSync(out, 'utf8')).toBe(expectedCsv);
+
+      // collect again: the same file; the keys now expire
+      const again = await runCli(
+        ['collect', 'eq-test', '-o', out, '--force', '--no-wait'],
+        env,
+      );
+      expect(again.code).toBe(0);
+      expect(readFileSync(out, 'utf8')).toBe(expectedCsv);
+      const ttl = await redis.ttl(`${p}:scan:eq-test:results`);
+      expect(ttl).toBeGreaterThan(0);
+
+      const status = await runCli(['status', 'eq-test', '--json'], env);
+      expect(status.code).toBe(0);
+      const s = JSON.parse(status.stdout) as {
+        state: string;
+        rows: { total: number; done: number };
+      };
+      expect(s.state).toBe('collected');
+      expect(s.rows).toMatchObject({ total: 350, done: 350, failed: 0 });
+    } finally {
+      worker.process.kill('SIGTERM');
+      const exit = await waitExit(worker.process, worker.output);
+      expect(exit.code).toBe(0);
+    }
+  });
+
+  it('jsonl: the same records as the in-process scan, timestamps aside', async () => {
+    const p = prefix();
+    const small = dir.file('small.csv', inputCsv(60));
+    const ref = join(dir.path, 'small.jsonl');
+    const out = join(dir.path, 'small-redis.jsonl');
+    const a = await runCli([
+      'scan',
+      small,
+      '-f',
+      'jsonl',
+      '-o',
+      ref,
+      '--quiet',
+      ...dnsFlags(dns),
+    ]);
+    expect(a.code).toBe(0);
+    const b = await runCli(
+      [
+        'scan',
+        small,
+        '-f',
+        'jsonl',
+        '-o',
+        out,
+        '--quiet',
+        '--redis',
+        REDIS_URL,
+        ...dnsFlags(dns),
+      ],
+      { EXOSCOPE_PREFIX: p },
+    );
+    expect(b.stderr).toBe('');
+    expect(b.code).toBe(0);
+    // Timings differ, and queries are listed as they finish: sort them.
+    const byQuery = (
+      a: { type: string; name: string },
+      b: { type: string; name: string },
+    ): number => `${a.type} ${a.name}`.localeCompare(`${b.type} ${b.name}`);
+    const strip = (text: string): unknown[] =>
+      text
+        .trim()
+        .split('\n')
+        .map(
+          (line) =>
+            JSON.parse(line, (k, v: unknown) => {
+              if (k === 'scanned_at' || k === 'ms') return 0;
+              if (k === 'queries' && Array.isArray(v))
+                return [...(v as { type: string; name: string }[])].sort(
+                  byQuery,
+                );
+              return v;
+            }) as unknown,
+        );
+    expect(strip(readFileSync(out, 'utf8'))).toEqual(
+      strip(readFileSync(ref, 'utf8')),
+    );
+  });
+
+  it('status and collect --no-wait on a scan still running', async () => {
+    const p = prefix();
+    const env = { EXOSCOPE_PREFIX: p, REDIS_URL };
+    const enq = await runCli(
+      ['enqueue', input, '--scan', 'pending', '--quiet'],
+      env,
+    );
+    expect(enq.code).toBe(0);
+    const status = await runCli(['status', 'pending'], env);
+    expect(status.code).toBe(0);
+    expect(status.stdout).toMatch(/0 \/ 350 done/);
+    expect(status.stdout).toMatch(/running/);
+    const col = await runCli(['collect', 'pending', '--no-wait'], env);
+    expect(col.code).toBe(1);
+    expect(col.stderr).toMatch(
+      /^exoscope: scan pending is not finished: 0\/4 chunks done/,
+    );
+    expect(col.stdout).toBe('');
+    const missing = await runCli(['status', 'nope'], env);
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toMatch(/no scan 'nope'/);
+  });
+});
