@@ -62,6 +62,12 @@ export interface InputSource {
    * (first cell starts with `#`). Final once `rows` is exhausted.
    */
   skipped: { blank: number; comment: number };
+  /**
+   * Stops reading at once: the input is closed, and a read waiting on a
+   * pipe ends. `rows` then ends with an {@link InputError}, which a caller
+   * that closed it ignores.
+   */
+  close(): void;
 }
 
 /** The ways reading the input can fail; stable, for tests and exit codes. */
@@ -127,6 +133,8 @@ const BINARY_SIGNATURES = [
 ] as const;
 
 const PEEK_BYTES = 64 * 1024;
+/** Enough for the byte-order marks and file signatures `detectEncoding` checks. */
+const MIN_PEEK_BYTES = 8;
 const EMPTY = Buffer.alloc(0);
 const DELIMITERS: readonly Delimiter[] = [',', ';', '\t'];
 
@@ -188,7 +196,12 @@ export async function openSource(options: SourceOptions): Promise<InputSource> {
     }
   }
 
-  return { ...layout, rows: rows(), skipped: records.skipped };
+  return {
+    ...layout,
+    rows: rows(),
+    skipped: records.skipped,
+    close: () => (input as Partial<Readable>).destroy?.(),
+  };
 }
 
 /** The input as checked UTF-8: the first bytes already read, then the rest. */
@@ -239,6 +252,15 @@ async function readText(
       }
       peeked.push(chunk);
       size += chunk.length;
+      // A pipe (stdin) delivers as its writer writes: start once the layout
+      // can be decided rather than wait for 64 KiB that may come much later.
+      if (
+        size >= MIN_PEEK_BYTES &&
+        (chunk.includes(0x0a) || chunk.includes(0x0d)) &&
+        holdsFirstRecord(peeked)
+      ) {
+        break;
+      }
     }
     const peek = Buffer.concat(peeked);
     transcoder = new Transcoder(name, detectEncoding(peek, name));
@@ -660,6 +682,12 @@ function sniffDelimiter(text: string): Delimiter {
 }
 
 function firstRecordText(text: string): string {
+  const record = firstRecord(text);
+  return record === undefined ? '' : text.slice(record.start, record.end);
+}
+
+/** Where the first non-blank, non-comment record is; its end is a line break or the text's end. */
+function firstRecord(text: string): { start: number; end: number } | undefined {
   let pos = 0;
   while (pos < text.length) {
     let end = pos;
@@ -674,12 +702,25 @@ function firstRecordText(text: string): string {
         if (char === '"') quoted = !quoted;
         else if (!quoted && (char === '\n' || char === '\r')) break;
       }
-      const record = text.slice(pos, end);
-      if (record.trim() !== '') return record;
+      if (text.slice(pos, end).trim() !== '') return { start: pos, end };
     }
     pos = end + 1;
   }
-  return '';
+  return undefined;
+}
+
+/**
+ * Whether the bytes read so far hold a complete first record, so that the
+ * delimiter can be sniffed and the layout chosen. Only for input that looks
+ * like UTF-8: a byte-order mark or NUL bytes make `detectEncoding` want more.
+ */
+function holdsFirstRecord(chunks: readonly Buffer[]): boolean {
+  const bytes = Buffer.concat(chunks);
+  if (bytes.includes(0) || startsWith(bytes, [0xff, 0xfe])) return false;
+  if (startsWith(bytes, [0xfe, 0xff])) return false;
+  const text = bytes.toString('utf8');
+  const record = firstRecord(text);
+  return record !== undefined && record.end < text.length;
 }
 
 function headerKey(cell: string): string {
@@ -698,8 +739,37 @@ function listCells(cells: string[]): string {
 }
 
 /**
+ * Header names that mention a domain column without being one of
+ * {@link KNOWN_HEADERS} (`Client Domain`, `Website URL`, `E-Mail Adresse`),
+ * in order of preference. Matched against {@link headerKey}.
+ */
+const FUZZY_HEADERS: readonly RegExp[] = [
+  /domain/,
+  /website|web site|homepage|\burl\b|\bweb\b/,
+  /e-?mail|\bmail\b/,
+  /\bhost ?(name)?s?\b|\bfqdn\b/,
+];
+
+/**
+ * The column a first row names in words, when the row reads as a header: no
+ * cell is a domain, and the naming cell holds no `.`, `@` or `:` (which a
+ * data entry such as `mailto:x` or `www.x` would). -1 when there is none.
+ */
+function fuzzyHeaderColumn(cells: string[], keys: string[]): number {
+  if (cells.some((cell) => normaliseDomain(cell).ok)) return -1;
+  for (const pattern of FUZZY_HEADERS) {
+    const index = keys.findIndex(
+      (key) => pattern.test(key) && !/[.@:]/.test(key),
+    );
+    if (index !== -1) return index;
+  }
+  return -1;
+}
+
+/**
  * Reads the first row as a header or as data. A header names the domain
- * column (`--column`, else the first known name); a single column without one
+ * column (`--column`, else the first known name, else a name that mentions a
+ * domain, URL, e-mail or host); a single column without one
  * is a plain list; several columns without one take the first cell that is a
  * domain as the domain column, and are refused when no cell is.
  */
@@ -723,6 +793,10 @@ function chooseLayout(
     const index = keys.indexOf(known);
     if (index !== -1)
       return { header: cells, domainColumn: index, hasHeader: true };
+  }
+  const fuzzy = fuzzyHeaderColumn(cells, keys);
+  if (fuzzy !== -1) {
+    return { header: cells, domainColumn: fuzzy, hasHeader: true };
   }
   if (cells.length === 1) {
     return { header: ['input'], domainColumn: 0, hasHeader: false };

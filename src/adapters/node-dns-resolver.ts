@@ -2,6 +2,7 @@
  * The {@link DnsPort} on Node's c-ares resolver: several c-ares channels per
  * server, our own per-try deadline, and our own rotation across servers.
  */
+import { isUtf8 } from 'node:buffer';
 import { Resolver } from 'node:dns';
 import { isIPv4, isIPv6 } from 'node:net';
 import type {
@@ -168,6 +169,21 @@ function hostname(name: string): string {
   return lower.endsWith('.') ? lower.slice(0, -1) : lower;
 }
 
+// Any character above U+00FF: the text was not handed over as Latin-1.
+const BEYOND_LATIN1 = /[\u0100-\uffff]/;
+
+/**
+ * A TXT record's text. c-ares hands its bytes over one byte per character
+ * (Latin-1), so UTF-8 text (`café`, `✓`) would read as mojibake: bytes that
+ * are valid UTF-8 are decoded as such, any others stay one character a byte
+ * (lossless; the output escapes the control characters among them).
+ */
+function txtText(joined: string): string {
+  if (BEYOND_LATIN1.test(joined)) return joined;
+  const bytes = Buffer.from(joined, 'latin1');
+  return isUtf8(bytes) ? bytes.toString('utf8') : joined;
+}
+
 function toRecords(type: QueryType, raw: unknown): RdataOf[QueryType][] {
   switch (type) {
     case 'MX':
@@ -178,7 +194,7 @@ function toRecords(type: QueryType, raw: unknown): RdataOf[QueryType][] {
     case 'CNAME':
       return (raw as string[]).map(hostname);
     case 'TXT':
-      return (raw as string[][]).map((chunks) => chunks.join(''));
+      return (raw as string[][]).map((chunks) => txtText(chunks.join('')));
     case 'SRV':
       return (
         raw as {
@@ -345,20 +361,43 @@ export function createNodeDnsResolver(
   // and Node checks c-ares timeouts only every min(timeout, 1000) ms. So on a
   // warm channel a try may end as ETIMEOUT after ~1 s whatever timeoutMs is;
   // our own timer is the upper bound.
+  const resolverFor = (server: string): Resolver => {
+    const r = new Resolver({ timeout: timeoutMs, tries: 1 });
+    try {
+      r.setServers([server]);
+    } catch (err) {
+      throw new ResolverConfigError(
+        `Bad DNS server ${JSON.stringify(server)}: ${(err as Error).message}`,
+      );
+    }
+    return r;
+  };
   const channels: Channel[] = [];
   for (const server of servers) {
     for (let i = 0; i < perServer; i++) {
-      const r = new Resolver({ timeout: timeoutMs, tries: 1 });
-      try {
-        r.setServers([server]);
-      } catch (err) {
-        throw new ResolverConfigError(
-          `Bad DNS server ${JSON.stringify(server)}: ${(err as Error).message}`,
-        );
-      }
-      channels.push(new Channel(r, maxInFlight));
+      channels.push(new Channel(resolverFor(server), maxInFlight));
     }
   }
+
+  // c-ares drops the socket on a reply it cannot parse and ends every query
+  // in flight on it with EBADRESP, not only the one the garbage answered. So
+  // a try after EBADRESP runs alone on a channel of its own: the victims get
+  // their answer, and a server that keeps sending garbage harms one query.
+  const solos = new Set<Channel>();
+  const soloTry = async (
+    server: string,
+    name: string,
+    type: QueryType,
+  ): Promise<TryOutcome> => {
+    const solo = new Channel(resolverFor(server), 1);
+    solos.add(solo);
+    try {
+      return await solo.try(name, type, timeoutMs);
+    } finally {
+      solos.delete(solo);
+      solo.close();
+    }
+  };
 
   const n = servers.length;
   let cursor = 0;
@@ -378,7 +417,10 @@ export function createNodeDnsResolver(
     for (let t = 0; !closed; t++) {
       server = (first + t) % n;
       const channel = channels[server * perServer + slot] as Channel;
-      outcome = await channel.try(name, type, timeoutMs);
+      outcome =
+        outcome.error === 'EBADRESP'
+          ? await soloTry(servers[server] as string, name, type)
+          : await channel.try(name, type, timeoutMs);
       if (t >= retries || !isRetryable(outcome)) break;
     }
     const result: QueryResult<T> = {
@@ -398,7 +440,7 @@ export function createNodeDnsResolver(
     query,
     close() {
       closed = true;
-      for (const channel of channels) channel.close();
+      for (const channel of [...channels, ...solos]) channel.close();
     },
   };
 }

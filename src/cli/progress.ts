@@ -26,6 +26,8 @@ export class RunStats {
     skipped?: { blank: number; comment: number };
     interrupted?: boolean;
     output?: string;
+    /** More lines, each shown indented. */
+    notes?: readonly string[];
   }): string {
     const s = this.seconds();
     const lines = [
@@ -38,32 +40,45 @@ export class RunStats {
         `  skipped input lines: ${extra.skipped.blank} blank, ${extra.skipped.comment} comment`,
       );
     }
+    for (const note of extra.notes ?? []) lines.push(`  ${note}`);
     return `${lines.join('\n')}\n`;
   }
 }
 
-/** A single progress line on a terminal, redrawn at most 4 times a second. */
+/**
+ * Progress on stderr. On a terminal, one line redrawn at most 4 times a
+ * second; elsewhere (a log file, CI, `--progress` into a pipe) a plain line
+ * every 2 seconds, so the log holds no control sequences.
+ */
 export class ProgressLine {
-  private last = 0;
+  private last: number;
   private shown = false;
+  private readonly terminal: boolean;
 
   constructor(
     private readonly stats: RunStats,
     private readonly out: NodeJS.WriteStream,
     private readonly enabled: boolean,
-  ) {}
+  ) {
+    this.terminal = out.isTTY === true;
+    // On a terminal the first line comes at once; in a log, after a while.
+    this.last = this.terminal ? 0 : stats.started;
+  }
 
   tick(): void {
     if (!this.enabled) return;
     const now = this.stats.now();
-    if (now - this.last < 250) return;
+    if (now - this.last < (this.terminal ? 250 : 2000)) return;
     this.last = now;
     const s = this.stats.seconds();
     const unresolved = this.stats.byClass.get('unresolved') ?? 0;
-    this.out.write(
-      `\r\x1b[K${this.stats.rows} rows · ${Math.round(this.stats.rows / s)}/s · ${unresolved} unresolved · ${s.toFixed(0)} s`,
-    );
-    this.shown = true;
+    const text = `${this.stats.rows} rows · ${Math.round(this.stats.rows / s)}/s · ${unresolved} unresolved · ${s.toFixed(0)} s`;
+    if (this.terminal) {
+      this.out.write(`\r\x1b[K${text}`);
+      this.shown = true;
+    } else {
+      this.out.write(`exoscope: progress: ${text}\n`);
+    }
   }
 
   clear(): void {

@@ -1,9 +1,12 @@
 import { openSource } from '../adapters/csv-source.js';
 import type { InputRow } from '../adapters/csv-source.js';
 import { openSink } from '../adapters/output-sink.js';
+import type { ScanSink } from '../adapters/output-sink.js';
 import { buildScanDeps, preflight } from '../adapters/scan-deps.js';
+import { emptyEvidence } from '../core/evidence.js';
+import type { Evidence } from '../core/evidence.js';
 import { domainScanner } from '../core/report.js';
-import type { RowInput } from '../core/report.js';
+import type { DomainScanner, RowInput } from '../core/report.js';
 import { scanRows } from '../core/scan-rows.js';
 import type { ScanOptions } from './options.js';
 import { ProgressLine, RunStats } from './progress.js';
@@ -16,10 +19,32 @@ export interface ScanIo {
   stdin: NodeJS.ReadableStream;
 }
 
-/** `exoscope scan` in one process: read, scan, write in input order. */
+/**
+ * `exoscope scan` in one process: read, scan, write in input order.
+ *
+ * Ctrl-C (SIGINT) or SIGTERM: before the scan starts, the run stops at once
+ * (nothing is written yet). During the scan, no new input is read and no new
+ * domain is started; the domains in flight finish, the finished prefix of the
+ * rows is written (to `<name>.partial.<ext>` for `-o`, never under the real
+ * name), the summary says how far it got, and the exit code is 130. A second
+ * signal stops at once, keeping the rows already written.
+ */
 export async function runScan(
   options: ScanOptions,
   io: ScanIo,
+): Promise<number> {
+  const stop = new StopSignal(io);
+  try {
+    return await scan(options, io, stop);
+  } finally {
+    stop.dispose();
+  }
+}
+
+async function scan(
+  options: ScanOptions,
+  io: ScanIo,
+  stop: StopSignal,
 ): Promise<number> {
   const source = await openSource({
     path: options.input,
@@ -36,6 +61,7 @@ export async function runScan(
       force: options.force,
       stdout: io.stdout,
     });
+    stop.scanning(sink, () => source.close());
     const stats = new RunStats(() => Date.now());
     const progress = new ProgressLine(
       stats,
@@ -44,56 +70,194 @@ export async function runScan(
         (options.progress === 'auto' && io.stderr.isTTY === true),
     );
 
-    // Ctrl-C: stop reading input, write what is finished, say how far it got.
-    let interrupted = false;
-    const onSignal = (): void => {
-      if (interrupted) process.exit(EXIT_INTERRUPTED); // a second Ctrl-C: now
-      interrupted = true;
+    // Once stopped, domains not yet started are not scanned: their rows end
+    // the written prefix (see the loop) instead of showing up as failures.
+    const scanDomain = domainScanner(built.deps);
+    const notScanned = new WeakSet<Evidence>();
+    const scanner: DomainScanner = (domain) => {
+      if (!stop.stopped) return scanDomain(domain);
+      const skipped = emptyEvidence(domain, 'error', 'not scanned: stopped');
+      notScanned.add(skipped);
+      return Promise.resolve(skipped);
     };
-    process.on('SIGINT', onSignal);
-    process.on('SIGTERM', onSignal);
+
+    const lines = new Map<number, number>();
+    let lastLine = 0;
     try {
-      const rows = untilInterrupted(source.rows, () => interrupted);
-      for await (const report of scanRows(rows, domainScanner(built.deps), {
+      const rows = untilStopped(source.rows, stop, lines);
+      for await (const report of scanRows(rows, scanner, {
         concurrency: options.concurrency,
         now: Date.now,
       })) {
+        if (report.evidence && notScanned.has(report.evidence)) break;
         await sink.write(report);
+        lastLine = lines.get(report.index) ?? lastLine;
+        lines.delete(report.index);
         stats.add(report);
         progress.tick();
       }
       progress.clear();
-      await sink.close();
     } catch (err) {
       progress.clear();
       await sink.abort();
       throw err;
-    } finally {
-      process.off('SIGINT', onSignal);
-      process.off('SIGTERM', onSignal);
     }
-    if (!options.quiet || interrupted) {
+
+    if (stop.stopped) {
+      const partial = await sink.closePartial();
       io.stderr.write(
         stats.summary({
           skipped: source.skipped,
-          interrupted,
+          interrupted: true,
+          ...(partial ? { output: partial } : {}),
+          notes: [stoppedNote(stats.rows, lastLine, options.output, partial)],
+        }),
+      );
+      return EXIT_INTERRUPTED;
+    }
+    await sink.close();
+    if (!options.quiet) {
+      const notes =
+        stats.rows === 0 && source.hasHeader
+          ? ['the input has a header but no data rows']
+          : [];
+      io.stderr.write(
+        stats.summary({
+          skipped: source.skipped,
           ...(options.output ? { output: options.output } : {}),
+          notes,
         }),
       );
     }
-    return interrupted ? EXIT_INTERRUPTED : 0;
+    return 0;
   } finally {
     built.close();
   }
 }
 
-/** The source's rows as core inputs, ending early once `stop()` says so. */
-async function* untilInterrupted(
+/** The summary line of an interrupted run: how far it got, where the rows are. */
+function stoppedNote(
+  rows: number,
+  lastLine: number,
+  output: string | null,
+  partial: string | null,
+): string {
+  const where =
+    output === null
+      ? 'they were written to stdout'
+      : `they are in ${partial ?? '?'}; ${output} was not written`;
+  if (rows === 0) return `stopped before the first data row was finished`;
+  return `stopped after data row ${rows} (input line ${lastLine}): the first ${rows} rows are complete, in input order; ${where}`;
+}
+
+const STOP: unique symbol = Symbol('stop');
+
+/**
+ * The signals that stop a run, and what they do in each phase: at once while
+ * setting up (nothing is written yet), gently while scanning, at once on the
+ * second one.
+ */
+class StopSignal {
+  stopped = false;
+  private sink: ScanSink | null = null;
+  private closeInput: () => void = () => {};
+  private waiter: (() => void) | null = null;
+  private readonly onSignal = (): void => this.signal();
+
+  constructor(private readonly io: ScanIo) {
+    process.on('SIGINT', this.onSignal);
+    process.on('SIGTERM', this.onSignal);
+  }
+
+  /**
+   * `pending`, or STOP as soon as the run is asked to stop, whichever comes
+   * first. One waiter at a time: racing a long-lived promise instead would
+   * keep a reaction per call (per row) alive for the whole run.
+   */
+  race<T>(pending: Promise<T>): Promise<T | typeof STOP> {
+    if (this.stopped) return Promise.resolve(STOP);
+    return new Promise<T | typeof STOP>((resolve, reject) => {
+      this.waiter = () => resolve(STOP);
+      pending.then(
+        (value) => {
+          this.waiter = null;
+          resolve(value);
+        },
+        (err: unknown) => {
+          this.waiter = null;
+          reject(err);
+        },
+      );
+    });
+  }
+
+  /** The scan has started: from now on a signal stops it gently. */
+  scanning(sink: ScanSink, closeInput: () => void): void {
+    this.sink = sink;
+    this.closeInput = closeInput;
+  }
+
+  private signal(): void {
+    if (this.sink === null) {
+      this.io.stderr.write(
+        'exoscope: interrupted before the scan started; nothing written\n',
+      );
+      process.exit(EXIT_INTERRUPTED);
+    }
+    if (this.stopped) {
+      const kept = this.sink.abandonSync();
+      this.io.stderr.write(
+        `exoscope: interrupted again: stopped at once${kept ? `; the rows written so far are in ${kept}` : ''}\n`,
+      );
+      process.exit(EXIT_INTERRUPTED);
+    }
+    this.stopped = true;
+    this.io.stderr.write(
+      `${this.io.stderr.isTTY ? '\r\x1b[K' : ''}exoscope: stopping: finishing the domains in flight, reading no more input (Ctrl-C again to stop at once)\n`,
+    );
+    // A read waiting on a pipe (stdin) may never end: stop it.
+    this.closeInput();
+    this.waiter?.();
+  }
+
+  dispose(): void {
+    process.off('SIGINT', this.onSignal);
+    process.off('SIGTERM', this.onSignal);
+  }
+}
+
+/**
+ * The source's rows as core inputs, ending as soon as the run is stopped,
+ * even while a read is waiting (stdin from a slow pipe). Notes the input
+ * line of each row handed out.
+ */
+async function* untilStopped(
   rows: AsyncIterable<InputRow>,
-  stop: () => boolean,
+  stop: StopSignal,
+  lines: Map<number, number>,
 ): AsyncGenerator<RowInput> {
-  for await (const row of rows) {
-    if (stop()) return;
-    yield { index: row.index, value: row.value, fields: row.fields };
+  const it = rows[Symbol.asyncIterator]();
+  let waiting = false;
+  try {
+    for (;;) {
+      if (stop.stopped) return;
+      const next = it.next();
+      waiting = true;
+      const result = await stop.race(next);
+      if (result === STOP) {
+        // The input is closed, so the read ends (or fails) soon; either way
+        // its row is not wanted.
+        next.catch(() => undefined);
+        return;
+      }
+      waiting = false;
+      if (result.done || stop.stopped) return;
+      const row = result.value;
+      lines.set(row.index, row.line);
+      yield { index: row.index, value: row.value, fields: row.fields };
+    }
+  } finally {
+    // A read still waiting would hold return() back until it ends.
+    if (!waiting) await it.return?.();
   }
 }

@@ -77,6 +77,7 @@ const INVISIBLE = /[\u200B-\u200D\u2060\uFEFF]/g;
 // U+3002 IDEOGRAPHIC FULL STOP is a label separator in UTS #46 but NFKC keeps it.
 const IDEOGRAPHIC_DOT = /\u3002/g;
 const SCHEME = /^(?:[a-z][a-z0-9+.-]*:)?\/\//;
+const NAMED_ADDRESS = /^[^<>@]*<((?:mailto:)?[^<>\s@]+@[^<>\s@]+)>$/;
 const IPV4 = /^\d{1,3}(?:\.\d{1,3}){3}$/;
 const IPV4_CIDR = /^\d{1,3}(?:\.\d{1,3}){0,3}\/\d{1,2}$/;
 const IPV6_CIDR = /^[0-9a-f:.]*:[0-9a-f:.]*\/\d{1,3}$/;
@@ -197,6 +198,9 @@ export function normaliseDomain(raw: string): NormalisedDomain {
     .toLowerCase();
 
   if (text === '') return invalid('empty', 'the cell is empty');
+  // `Jane Doe <jane@x.com>`, as mail clients and address books export it.
+  const named = NAMED_ADDRESS.exec(text);
+  if (named?.[1] !== undefined) return normaliseDomain(named[1]);
   if (/\s/.test(text)) {
     return invalid('not-a-hostname', `'${clip(trimmed)}' contains spaces`);
   }

@@ -39,12 +39,13 @@ export function neutralise(cell: string): string {
 
 /**
  * The output header: the input columns, then the result columns. An input
- * column whose name clashes with a result column is renamed `input_<name>`.
+ * column whose name clashes with a result column is renamed `input_<name>`;
+ * an input column name that could start a formula is neutralised like a cell.
  */
 export function outputHeader(inputHeader: readonly string[]): string[] {
   const taken = new Set<string>(RESULT_COLUMNS);
   return [
-    ...inputHeader.map((h) => (taken.has(h) ? `input_${h}` : h)),
+    ...inputHeader.map((h) => (taken.has(h) ? `input_${h}` : neutralise(h))),
     ...RESULT_COLUMNS,
   ];
 }
