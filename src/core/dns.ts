@@ -55,6 +55,14 @@ export interface QueryResult<T extends QueryType = QueryType> {
   ms: number;
   /** Low-level error code or message when status is `error` (e.g. ECONNREFUSED). */
   error?: string;
+  /**
+   * The aliases followed from `name` to the answer, in order (lower-case, no
+   * trailing dot), when the answer section held a CNAME chain: for an MX query
+   * on `a.example` answered `a.example CNAME b.example`, `b.example MX ...`,
+   * `['b.example']`. Absent when there was no alias, for CNAME queries, and
+   * from adapters that cannot see the answer section (c-ares hides it).
+   */
+  cnames?: string[];
 }
 
 /** The DNS port: ask one question, get its outcome. Never rejects. */
