@@ -71,11 +71,12 @@ export const DERIVED_SIGNALS: readonly { id: string; description: string }[] = [
   },
   {
     id: 'exchange-delegation',
-    description: 'exchangedelegation TXT: hybrid federation record',
+    description:
+      'exchangedelegation TXT: hybrid federation record (not when a wildcard gives the same TXT)',
   },
   {
     id: 'autodiscover-service',
-    description: 'autodiscover.service CNAME present',
+    description: 'autodiscover.service CNAME to Exchange Online',
   },
   {
     id: 'partial-evidence',

@@ -401,8 +401,16 @@ export function signals(ev: Evidence): Signals {
       ids.add(sig.id);
     }
   }
-  if (ev.exchangeDelegation?.records.length) ids.add('exchange-delegation');
-  if (ev.autodiscoverService?.target) ids.add('autodiscover-service');
+  const delegation = ev.exchangeDelegation;
+  if (delegation?.records.length && !delegation.wildcard) {
+    ids.add('exchange-delegation');
+  }
+  const adService = ev.autodiscoverService?.target;
+  // Only a Microsoft target counts: anything else is what a wildcard or a
+  // catch-all CNAME gives every name.
+  if (adService && matchHost(AUTODISCOVER_SIGNATURES, adService)) {
+    ids.add('autodiscover-service');
+  }
   if (ev.wildcard?.present) ids.add('wildcard');
   if (ev.failures.length > 0) ids.add('partial-evidence');
   if (ev.nullMx) ids.add('null-mx-mixed');

@@ -38,6 +38,8 @@ export interface MxHostEvidence {
   ipLiteral: boolean;
   /** CNAMEs followed from the MX host (RFC 2181 10.3 forbids an alias as MX). */
   cnameChain: string[];
+  /** The CNAME chain never ends (a loop, or longer than the limit). */
+  loop: boolean;
   /** How the address lookups ended: ok, nodata / nxdomain (dangling) or a failure. */
   status: QueryStatus;
   addresses: AddressEvidence[];
@@ -80,7 +82,12 @@ export interface Evidence {
   autodiscoverSrv: { status: QueryStatus; records: SrvRecord[] } | null;
   dkim: ProbeEvidence[];
   services: ProbeEvidence[];
-  exchangeDelegation: { status: QueryStatus; records: string[] } | null;
+  exchangeDelegation: {
+    status: QueryStatus;
+    records: string[];
+    /** The same TXT answers a name that cannot exist: a wildcard's. */
+    wildcard: boolean;
+  } | null;
   autodiscoverService: ProbeEvidence | null;
   wildcard: {
     probe: string;

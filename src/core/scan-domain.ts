@@ -37,6 +37,8 @@ export interface ScanDeps {
    */
   sharedDns?: DnsPort;
   asn: AsnPort;
+  /** Milliseconds since the epoch, for the per-domain deadline. Default Date.now. */
+  now?: () => number;
 }
 
 /** Bounds of one domain's scan. */
@@ -45,11 +47,18 @@ export interface ScanLimits {
   maxMxHosts: number;
   /** CNAMEs followed in one chain before giving up. Default 8. */
   maxCnameChain: number;
+  /**
+   * Time one domain may take, all queries and retries included, in ms: a
+   * query not yet asked when it is spent ends as `timeout` without being
+   * sent. Default 60 000 (each query has its own deadline too).
+   */
+  domainDeadlineMs: number;
 }
 
 export const DEFAULT_SCAN_LIMITS: ScanLimits = {
   maxMxHosts: 10,
   maxCnameChain: 8,
+  domainDeadlineMs: 60_000,
 };
 
 const DKIM_SELECTORS = ['selector1', 'selector2'] as const;
@@ -80,6 +89,8 @@ export async function scanDomain(
 
 class DomainScan {
   readonly ev: Evidence;
+  readonly now: () => number;
+  readonly deadline: number;
 
   constructor(
     readonly domain: string,
@@ -87,12 +98,27 @@ class DomainScan {
     readonly limits: ScanLimits,
   ) {
     this.ev = emptyEvidence(domain);
+    this.now = deps.now ?? Date.now;
+    this.deadline = this.now() + limits.domainDeadlineMs;
   }
 
   async ask<T extends QueryType>(
     name: string,
     type: T,
   ): Promise<QueryResult<T>> {
+    if (this.now() >= this.deadline) {
+      const spent: QueryResult<T> = {
+        name,
+        type,
+        status: 'timeout',
+        records: [],
+        resolver: '',
+        ms: 0,
+        error: 'domain deadline spent',
+      };
+      this.ev.queries.push(spent);
+      return spent;
+    }
     const port =
       this.deps.sharedDns && !hasSuffix(name, this.domain)
         ? this.deps.sharedDns
@@ -137,6 +163,7 @@ class DomainScan {
         if (mx.status === 'nodata') mx = await this.ask(target, 'MX');
       }
     }
+    if (mx.cnames?.length) this.ev.apexCname = mx.cnames;
     if (mx.status !== 'ok') {
       return this.fail(FAILURE_STATUS[mx.status], describe(mx));
     }
@@ -161,6 +188,13 @@ class DomainScan {
     await this.owners();
 
     if (!mxHosts.some((h) => h.status === 'ok')) {
+      const loop = mxHosts.find((h) => h.loop);
+      if (loop) {
+        return this.fail(
+          'cname-loop',
+          `MX host ${loop.host}: CNAME loop: ${[loop.host, ...loop.cnameChain].join(' -> ')}`,
+        );
+      }
       const failed = mxHosts.find((h) => isFailure(h.status));
       if (failed) {
         return this.fail(
@@ -204,6 +238,7 @@ class DomainScan {
       priority: r.priority,
       ipLiteral: false,
       cnameChain: [],
+      loop: false,
       status: 'ok',
       addresses: [],
     };
@@ -225,6 +260,7 @@ class DomainScan {
       ev.cnameChain = chain.names;
       if (chain.loop) {
         ev.status = 'error';
+        ev.loop = true;
         return ev;
       }
       if (chain.names.length > 0) {
@@ -232,8 +268,12 @@ class DomainScan {
         [a, aaaa] = await this.addresses(name, both);
       }
     }
-    for (const ip of [...a.records, ...aaaa.records])
+    // A recursor chases the alias inside the answer: the chain comes with it.
+    if (ev.cnameChain.length === 0)
+      ev.cnameChain = a.cnames ?? aaaa.cnames ?? [];
+    for (const ip of [...a.records, ...aaaa.records].slice(0, MAX_RECORDS)) {
       ev.addresses.push(address(ip));
+    }
     ev.status = combine(a.status, aaaa.status);
     if (ev.status !== 'ok') {
       this.noteFailure(a);
@@ -305,8 +345,18 @@ class DomainScan {
     this.ev.exchangeDelegation = {
       status: delegation.status,
       records: capRecords(delegation.records),
+      wildcard: false,
     };
     this.noteFailure(delegation);
+    if (delegation.records.length > 0) {
+      // A wildcard TXT (often "v=spf1 -all") answers any name: compare.
+      const probe = `${wildcardLabel(d)}.${d}`;
+      const wc = await this.ask(probe, 'TXT');
+      this.ev.exchangeDelegation.wildcard = sameSet(
+        delegation.records,
+        wc.records,
+      );
+    }
     this.ev.autodiscoverService = adService;
   }
 

@@ -12,6 +12,7 @@ export function host(
     priority: options.priority ?? 10,
     ipLiteral: false,
     cnameChain: [],
+    loop: false,
     status: ips.length > 0 ? 'ok' : 'nxdomain',
     addresses: ips.map((ip) => ({
       ip,
