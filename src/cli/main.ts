@@ -43,6 +43,8 @@ DNS:
   -r, --resolver ADDR[:PORT]  resolver to ask (repeatable; default: the
                          system's, or EXOSCOPE_RESOLVERS, comma-separated)
   -c, --concurrency N    domains scanned at the same time (default 200)
+  -t, --threads N        scan on N worker threads (default 1); use the cores
+                         your resolver does not need (--concurrency is shared)
       --rate QPS         DNS queries per second for the whole run; 0 =
                          unlimited (default 0)
       --timeout MS       deadline of one query try, enforced by exoscope

@@ -39,6 +39,11 @@ export interface ScanOptions extends DnsOptions {
   progress: 'auto' | 'always' | 'never';
   /** Print no summary. */
   quiet: boolean;
+  /**
+   * Worker threads scanning in parallel (each with its own resolvers, cache
+   * and ASN table); 1 scans on the main thread. Default 1.
+   */
+  threads: number;
 }
 
 export const DNS_DEFAULTS = {
@@ -68,6 +73,7 @@ const SCAN_SPEC = {
   'no-progress': { type: 'boolean' },
   quiet: { type: 'boolean', short: 'q' },
   redis: { type: 'string' },
+  threads: { type: 'string', short: 't' },
   workers: { type: 'string' },
   'chunk-size': { type: 'string' },
   scan: { type: 'string' },
@@ -130,6 +136,7 @@ export function parseScanArgs(
           ? 'always'
           : 'auto',
       quiet: values.quiet ?? false,
+      threads: integer('--threads', values.threads, 1, 1, 64),
     },
   };
 }

@@ -12,9 +12,14 @@ export class RunStats {
   }
 
   add(r: RowReport): void {
+    this.tally(r.verdict.classification, r.status);
+  }
+
+  /** Counts one row by its classification and status. */
+  tally(classification: string, status: string): void {
     this.rows++;
-    bump(this.byClass, r.verdict.classification);
-    bump(this.byStatus, r.status);
+    bump(this.byClass, classification);
+    bump(this.byStatus, status);
   }
 
   seconds(): number {

@@ -3,6 +3,7 @@ import type { InputRow } from '../adapters/csv-source.js';
 import { openSink } from '../adapters/output-sink.js';
 import type { ScanSink } from '../adapters/output-sink.js';
 import { buildScanDeps, preflight } from '../adapters/scan-deps.js';
+import { scanOnThreads } from '../adapters/scan-threads.js';
 import { emptyEvidence } from '../core/evidence.js';
 import type { Evidence } from '../core/evidence.js';
 import { domainScanner } from '../core/report.js';
@@ -85,16 +86,33 @@ async function scan(
     let lastLine = 0;
     try {
       const rows = untilStopped(source.rows, stop, lines);
-      for await (const report of scanRows(rows, scanner, {
-        concurrency: options.concurrency,
-        now: Date.now,
-      })) {
-        if (report.evidence && notScanned.has(report.evidence)) break;
-        await sink.write(report);
-        lastLine = lines.get(report.index) ?? lastLine;
-        lines.delete(report.index);
-        stats.add(report);
-        progress.tick();
+      if (options.threads > 1) {
+        // Rows come back in input order: the n-th is data row n.
+        let index = 0;
+        for await (const row of scanOnThreads(rows, options.threads, {
+          deps: options,
+          concurrency: options.concurrency,
+          format: options.format,
+          inputHeader: source.header,
+        })) {
+          await sink.writeRendered(row.rendered);
+          lastLine = lines.get(index) ?? lastLine;
+          lines.delete(index++);
+          stats.tally(row.classification, row.status);
+          progress.tick();
+        }
+      } else {
+        for await (const report of scanRows(rows, scanner, {
+          concurrency: options.concurrency,
+          now: Date.now,
+        })) {
+          if (report.evidence && notScanned.has(report.evidence)) break;
+          await sink.write(report);
+          lastLine = lines.get(report.index) ?? lastLine;
+          lines.delete(report.index);
+          stats.add(report);
+          progress.tick();
+        }
       }
       progress.clear();
     } catch (err) {

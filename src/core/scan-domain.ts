@@ -271,7 +271,10 @@ class DomainScan {
     // A recursor chases the alias inside the answer: the chain comes with it.
     if (ev.cnameChain.length === 0)
       ev.cnameChain = a.cnames ?? aaaa.cnames ?? [];
-    for (const ip of [...a.records, ...aaaa.records].slice(0, MAX_RECORDS)) {
+    // Resolvers rotate the order of a record set: sorted, a run's output
+    // does not depend on it.
+    const ips = [...sorted(a.records), ...sorted(aaaa.records)];
+    for (const ip of ips.slice(0, MAX_RECORDS)) {
       ev.addresses.push(address(ip));
     }
     ev.status = combine(a.status, aaaa.status);
@@ -315,7 +318,7 @@ class DomainScan {
   async txt(): Promise<void> {
     const txt = await this.ask(this.domain, 'TXT');
     this.ev.txtStatus = txt.status;
-    this.ev.txt = capRecords(txt.records);
+    this.ev.txt = capRecords(sorted(txt.records));
     this.noteFailure(txt);
   }
 
@@ -395,7 +398,7 @@ class DomainScan {
       ev.cname = cname.records[0] as string;
     } else if (cname.status === 'nodata') {
       const [a, aaaa] = await this.addresses(name, false);
-      ev.addresses = [...a.records, ...aaaa.records];
+      ev.addresses = [...sorted(a.records), ...sorted(aaaa.records)];
       ev.status = combine(a.status, aaaa.status);
       this.noteFailure(a);
       this.noteFailure(aaaa);
@@ -504,6 +507,10 @@ function ipLiteral(host: string): string | null {
   if (IPV4.test(host)) return host;
   const m = /^\[?([0-9a-f:.]+)\]?$/.exec(host);
   return m && m[1]?.includes(':') ? m[1] : null;
+}
+
+function sorted(items: readonly string[]): string[] {
+  return [...items].sort();
 }
 
 function sameSet(a: string[], b: string[]): boolean {

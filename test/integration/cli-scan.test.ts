@@ -110,6 +110,34 @@ describe('exoscope scan (the built CLI)', () => {
     expect(rows[2]?.spf).toBe('');
   });
 
+  it('gives the same output on worker threads as on the main thread', async () => {
+    const input = join(dir, 'threads.txt');
+    const names = [
+      'contoso.test',
+      'fabrikam.test',
+      'absent.test',
+      'not a domain',
+    ];
+    // 1 000 rows: several batches per thread, and a short last batch
+    writeFileSync(
+      input,
+      Array.from({ length: 1003 }, (_, i) => names[i % 4]).join('\n') + '\n',
+    );
+    const one = await runCli(['scan', input, '-q', ...resolver()]);
+    const two = await runCli([
+      'scan',
+      input,
+      '-q',
+      '--threads',
+      '3',
+      ...resolver(),
+    ]);
+    expect(one.code).toBe(0);
+    expect(two.code).toBe(0);
+    expect(two.stdout.split('\n')).toHaveLength(1003 + 2);
+    expect(two.stdout).toBe(one.stdout);
+  });
+
   it('reads a plain list from stdin and writes JSONL with the evidence', async () => {
     const run = await runCli(
       ['scan', '-', '--format', 'jsonl', '-q', ...resolver()],

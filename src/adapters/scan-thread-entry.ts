@@ -1,0 +1,59 @@
+/**
+ * A scan thread: builds its own ports (resolvers, cache, ASN table) and scans
+ * the batches of rows the main thread sends, answering with rendered rows.
+ * Started by `scan-threads.ts`; never imported elsewhere.
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import { renderRow } from '../core/output-row.js';
+import { domainScanner } from '../core/report.js';
+import type { RowInput } from '../core/report.js';
+import { scanRows } from '../core/scan-rows.js';
+import { buildScanDeps } from './scan-deps.js';
+import type { BatchRequest, BatchResult, ThreadSetup } from './scan-threads.js';
+
+const setup = workerData as ThreadSetup;
+const port = parentPort;
+if (!port) throw new Error('scan-thread-entry runs only as a worker thread');
+
+const built = await buildScanDeps(setup.deps);
+const scan = domainScanner(built.deps);
+
+/** One continuous ordered scan over every batch the main thread sends. */
+async function* incoming(): AsyncGenerator<RowInput> {
+  const queue: BatchRequest[] = [];
+  let wake: (() => void) | null = null;
+  let closed = false;
+  port?.on('message', (m: BatchRequest | null) => {
+    if (m === null) closed = true;
+    else queue.push(m);
+    wake?.();
+  });
+  for (;;) {
+    const batch = queue.shift();
+    if (batch) {
+      yield* batch.rows;
+      continue;
+    }
+    if (closed) return;
+    await new Promise<void>((resolve) => (wake = resolve));
+    wake = null;
+  }
+}
+
+// Rows come back in the order they were sent; the main thread knows each
+// batch's size, so results go back batch by batch.
+let pending: BatchResult = { rendered: [], tallies: [] };
+for await (const report of scanRows(incoming(), scan, {
+  concurrency: setup.concurrency,
+  now: Date.now,
+})) {
+  pending.rendered.push(renderRow(report, setup.format, setup.inputHeader));
+  pending.tallies.push([report.verdict.classification, report.status]);
+  if (pending.rendered.length >= setup.batchSize) {
+    port.postMessage(pending);
+    pending = { rendered: [], tallies: [] };
+  }
+  // a short last batch of a run is flushed when the stream ends
+}
+if (pending.rendered.length > 0) port.postMessage(pending);
+built.close();
