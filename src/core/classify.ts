@@ -88,6 +88,17 @@ const m365Outbound = (s: Signals): boolean => s.spfExo || s.dkimTenant !== '';
 /** The rules for a domain whose MX resolved, in order. */
 export const RULES: readonly Rule[] = [
   {
+    id: 'autodiscover-failed',
+    description:
+      'Autodiscover (and its SRV) failed to answer and the MX does not settle the verdict alone: unknown, not "no autodiscover"',
+    when: (s) =>
+      s.autodiscover === 'failed' &&
+      s.primaryMx !== 'google' &&
+      s.primaryMx !== 'provider',
+    classification: 'unresolved',
+    confidence: 'high',
+  },
+  {
     id: 'exo-mx-and-server-mx',
     description:
       'MX at EOP and at a mail server of its own: mail is split between both',

@@ -207,6 +207,17 @@ class DomainScan {
         `no MX host resolves: ${mxHosts.map((h) => h.host).join(', ')}`,
       );
     }
+    // Autodiscover tells Exchange Online from on-premises and hybrid: when
+    // it failed (and its SRV fallback gave nothing), the verdict is unknown.
+    // A timeout is not "no autodiscover".
+    const ad = this.ev.autodiscover;
+    const srv = this.ev.autodiscoverSrv;
+    if (ad && isFailure(ad.status) && !(srv?.status === 'ok')) {
+      return this.fail(
+        FAILURE_STATUS[ad.status],
+        `${ad.name}: ${ad.status}; autodiscover decides between Exchange Online, on-premises and hybrid`,
+      );
+    }
     return this.ev;
   }
 

@@ -347,7 +347,9 @@ describe('robustness: DNS', () => {
     // the answers that came in time still count; the rest is a stated failure
     expect(ev.mx.map((m) => m.exchange)).toEqual(['mail.slow.test']);
     expect(ev.failures.join()).toMatch(/timeout \(domain deadline spent\)/);
-    expect(classify(ev).confidence).toBe('low');
+    // autodiscover was cut off too: the verdict is unknown, not a guess
+    expect(ev.status).toBe('timeout');
+    expect(classify(ev).classification).toBe('unresolved');
   });
 
   it('#13 no resolver reachable → the pre-flight check fails with one message; nothing written', async () => {

@@ -328,9 +328,8 @@ const cases: Case[] = [
       },
       failures: ['autodiscover.contoso.test CNAME: timeout'],
     }),
-    classification: 'self-hosted',
-    rule: 'own-server-mx',
-    confidence: 'low',
+    classification: 'unresolved',
+    rule: 'autodiscover-failed',
   },
 ];
 
