@@ -1,0 +1,458 @@
+#!/usr/bin/env node
+/**
+ * `npm run bench [-- options]`: exoscope against this machine's DNS floor.
+ *
+ * Generates the synthetic portfolio of ../shared/bench, serves it with Knot
+ * behind Unbound on loopback ports of its own, and on that one server runs:
+ * floor.mjs (before), dnsperf, a JSONL sample for the query count, `scan` in
+ * one process, `scan` in two concurrent halves, enqueue + 2 workers + collect
+ * over Redis, floor.mjs (after); optionally a memory run of 1 M domains.
+ * Every output is checked row by row against ground-truth.csv. Prints one
+ * table and writes it to --out. The steps live in bench-steps.ts,
+ * bench-distributed.ts and bench-memory.ts; see HELP for the options.
+ */
+import { existsSync } from 'node:fs';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import type { ParseArgsConfig } from 'node:util';
+import { stepDistributed } from './bench-distributed.js';
+import {
+  cleanup,
+  generate,
+  loadTruth,
+  log,
+  onCleanup,
+  startFixture,
+} from './bench-fixture.js';
+import { memoryPlan, repeatedInput, stepMemory } from './bench-memory.js';
+import {
+  ensureDebianPackage,
+  killLiveChildren,
+  onPath,
+  runText,
+} from './bench-proc.js';
+import {
+  stepDnsperf,
+  stepFloor,
+  stepQuerySample,
+  stepScanOne,
+  stepScanSplit,
+  stepStartup,
+} from './bench-steps.js';
+import type { Ctx } from './bench-steps.js';
+import { formatDuration, renderReport } from './bench-table.js';
+import type {
+  BenchReport,
+  Machine,
+  MemoryRun,
+  StepRow,
+} from './bench-table.js';
+
+const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+/** The CLI under test (EXOSCOPE_BENCH_CLI: another build of it). */
+const CLI =
+  process.env.EXOSCOPE_BENCH_CLI ?? join(REPO, 'dist/src/cli/main.js');
+/** ../shared/bench beside the clone (EXOSCOPE_BENCH_DIR overrides). */
+const BENCH =
+  process.env.EXOSCOPE_BENCH_DIR ?? resolve(REPO, '../shared/bench');
+
+const HELP = `Usage: npm run bench -- [options]
+
+Runs exoscope against the DNS floor of this machine on the synthetic
+portfolio of ${BENCH} (EXOSCOPE_BENCH_DIR), served by
+Knot behind Unbound on 127.0.0.1, and prints one table.
+
+Portfolio and server:
+  --count N            domains (default 100000)
+  --seed S             generator seed (default 1)
+  --work DIR           work directory, kept afterwards; a portfolio already
+                       there with the same count and seed is reused
+                       (default: a temporary directory, removed at the end)
+  --keep               keep the temporary work directory
+  --port P             Knot on P, Unbound on P+1; the memory run uses P+2
+                       and P+3 (default 35353)
+
+Steps (all on by default):
+  --floor-runs N       runs of floor.mjs before and after (default 3)
+  --no-dnsperf         skip dnsperf (Debian package, installed if missing)
+  --dnsperf-seconds S  dnsperf run length (default 10)
+  --dnsperf-clients N  dnsperf -c (default 4)
+  --dnsperf-max-qps Q  dnsperf -Q; 0 = no cap (default 0)
+  --sample N           domains of the JSONL run that counts queries (default 2000)
+  --no-split           skip the two concurrent half scans
+  --no-distributed     skip enqueue + 2 workers + collect
+  --redis URL          Redis of the distributed step
+                       (default redis://127.0.0.1:6379)
+  --concurrency N      pass --concurrency N to exoscope (default: its own)
+  --memory-run         also scan --memory-count domains in one process and
+                       report RSS at 10 k, 100 k and 1 M output rows
+  --memory-count N     domains of the memory run (default 1000000)
+  --memory-only        only the memory run
+
+Output:
+  --json               print the report as JSON instead of the table
+  --out FILE           also write the table here (default
+                       bench-results/latest.md)
+  -h, --help           this text
+
+Environment: EXOSCOPE_BENCH_DIR (the bench scripts), EXOSCOPE_BENCH_CLI
+(another exoscope entry point than dist/src/cli/main.js).
+
+Exit code 0 when every step ran and every verdict matched ground-truth.csv;
+1 when a step failed or a verdict was wrong; 2 for a usage error.
+`;
+
+/** Whole-number options: default, min, max. */
+const NUMBERS = {
+  count: [100_000, 10, 10_000_000],
+  seed: [1, 0, 2 ** 31],
+  port: [35353, 1024, 65532],
+  'floor-runs': [3, 1, 21],
+  'dnsperf-seconds': [10, 1, 600],
+  'dnsperf-clients': [4, 1, 64],
+  'dnsperf-max-qps': [0, 0, 10_000_000],
+  sample: [2000, 10, 1_000_000],
+  concurrency: [0, 1, 10_000],
+  'memory-count': [1_000_000, 10, 10_000_000],
+} as const satisfies Record<string, readonly [number, number, number]>;
+type NumberOption = keyof typeof NUMBERS;
+
+const FLAGS = [
+  'keep',
+  'no-dnsperf',
+  'no-split',
+  'no-distributed',
+  'memory-run',
+  'memory-only',
+  'json',
+] as const;
+
+export interface BenchOptions {
+  count: number;
+  seed: number;
+  /** Work directory given by the user (kept), or null for a temporary one. */
+  work: string | null;
+  keep: boolean;
+  port: number;
+  floorRuns: number;
+  dnsperf: {
+    enabled: boolean;
+    seconds: number;
+    clients: number;
+    maxQps: number;
+  };
+  sample: number;
+  split: boolean;
+  distributed: boolean;
+  redis: string;
+  concurrency: number | null;
+  memoryRun: boolean;
+  memoryCount: number;
+  memoryOnly: boolean;
+  json: boolean;
+  out: string;
+}
+
+/** The options, validated; null for --help. Throws a one-line message. */
+export function parseOptions(argv: string[]): BenchOptions | null {
+  const options: ParseArgsConfig['options'] = {
+    work: { type: 'string' },
+    redis: { type: 'string' },
+    out: { type: 'string' },
+    help: { type: 'boolean', short: 'h' },
+  };
+  for (const name of Object.keys(NUMBERS)) options[name] = { type: 'string' };
+  for (const name of FLAGS) options[name] = { type: 'boolean' };
+  const { values, positionals } = parseArgs({
+    args: argv,
+    options,
+    allowPositionals: true,
+  });
+  if (values.help) return null;
+  if (positionals.length) {
+    throw new Error(`unexpected argument: ${positionals.join(' ')}`);
+  }
+  const num = (name: NumberOption): number => {
+    const [fallback, min, max] = NUMBERS[name];
+    const raw = values[name];
+    if (typeof raw !== 'string') return fallback;
+    const n = Number(raw.replace(/_/g, ''));
+    if (!Number.isSafeInteger(n) || n < min || n > max) {
+      throw new Error(
+        `--${name} must be a whole number from ${min} to ${max}, got '${raw}'`,
+      );
+    }
+    return n;
+  };
+  const flag = (name: (typeof FLAGS)[number]): boolean => values[name] === true;
+  const str = (name: string): string | undefined => {
+    const v = values[name];
+    return typeof v === 'string' ? v : undefined;
+  };
+  const work = str('work');
+  return {
+    count: num('count'),
+    seed: num('seed'),
+    work: work ? resolve(work) : null,
+    keep: flag('keep'),
+    port: num('port'),
+    floorRuns: num('floor-runs'),
+    dnsperf: {
+      enabled: !flag('no-dnsperf'),
+      seconds: num('dnsperf-seconds'),
+      clients: num('dnsperf-clients'),
+      maxQps: num('dnsperf-max-qps'),
+    },
+    sample: Math.min(num('sample'), num('count')),
+    split: !flag('no-split'),
+    distributed: !flag('no-distributed'),
+    redis: str('redis') ?? 'redis://127.0.0.1:6379',
+    concurrency: values.concurrency === undefined ? null : num('concurrency'),
+    memoryRun: flag('memory-run') || flag('memory-only'),
+    memoryCount: num('memory-count'),
+    memoryOnly: flag('memory-only'),
+    json: flag('json'),
+    out: resolve(str('out') ?? 'bench-results/latest.md'),
+  };
+}
+
+// ------------------------------------------------------------------ machine
+
+async function machineInfo(): Promise<Machine> {
+  const cpuinfo = await readFile('/proc/cpuinfo', 'utf8').catch(() => '');
+  const meminfo = await readFile('/proc/meminfo', 'utf8').catch(() => '');
+  const nproc = await runText('nproc', []);
+  const memKb = /^MemTotal:\s+(\d+)/m.exec(meminfo)?.[1];
+  const load = await readFile('/proc/loadavg', 'utf8').catch(() => '');
+  return {
+    date: new Date().toISOString().replace(/\.\d+Z$/, 'Z'),
+    nproc: Number(nproc.stdout.trim()) || 0,
+    cpu: /^model name\s*:\s*(.+)$/m.exec(cpuinfo)?.[1]?.trim() ?? 'unknown CPU',
+    memTotalMb: memKb ? Number(memKb) / 1024 : null,
+    loadAvg: load ? Number(load.split(' ')[0]) : null,
+    node: process.version,
+    cares: process.versions.ares ?? 'unknown',
+    servers: '',
+  };
+}
+
+/** Knot, Unbound and dnsperf versions (after start-dns.sh has installed them). */
+async function toolVersions(): Promise<string> {
+  const probes: Array<[string, string, string[], RegExp]> = [
+    ['Knot', 'knotd', ['--version'], /version\s+(\S+)/i],
+    ['Unbound', 'unbound', ['-V'], /^Version\s+(\S+)/m],
+    ['dnsperf', 'dnsperf', ['-h'], /^Version\s+(\S+)/m],
+  ];
+  const parts: string[] = [];
+  for (const [label, bin, args, re] of probes) {
+    if (!onPath(bin)) continue;
+    const r = await runText(bin, args);
+    const v = re.exec(r.stdout + r.stderr)?.[1];
+    if (v) parts.push(`${label} ${v}`);
+  }
+  return parts.join(', ') || 'server versions unknown';
+}
+
+async function ensureTime(): Promise<string | null> {
+  if (await ensureDebianPackage('/usr/bin/time', 'time', log)) {
+    return '/usr/bin/time';
+  }
+  log('GNU time is missing: CPU and peak RSS come from /proc samples (200 ms)');
+  return null;
+}
+
+// ------------------------------------------------------------------ run
+
+/** A portfolio generated, served and loaded: what the steps run against. */
+async function openWorld(
+  opts: BenchOptions,
+  base: Pick<Ctx, 'scratch' | 'timeBin'>,
+  dir: string,
+  count: number,
+  port: number,
+): Promise<{ ctx: Ctx; stop: () => Promise<void> }> {
+  await generate(BENCH, dir, count, opts.seed);
+  const fixture = await startFixture(BENCH, dir, port);
+  const ctx: Ctx = {
+    ...base,
+    cli: CLI,
+    bench: BENCH,
+    data: dir,
+    recursor: fixture.recursor,
+    recursorPort: fixture.recursorPort,
+    serverCpuS: () => fixture.serverCpuS(),
+    concurrency: opts.concurrency,
+    truth: await loadTruth(dir),
+    queries: null,
+  };
+  return { ctx, stop: fixture.stop };
+}
+
+/** Steps 1-4 on one server, floor.mjs first and last; ratios to the floor. */
+async function mainSteps(
+  ctx: Ctx,
+  opts: BenchOptions,
+): Promise<{ steps: StepRow[]; floor: number | null; notes: string[] }> {
+  const steps: StepRow[] = [];
+  const floors: number[] = [];
+  const before = await stepFloor(ctx, 'before', opts.floorRuns);
+  steps.push(before.row);
+  if (opts.dnsperf.enabled) steps.push(await stepDnsperf(ctx, opts.dnsperf));
+  const startup = await stepStartup(ctx);
+  steps.push(await stepQuerySample(ctx, opts.sample));
+  steps.push(await stepScanOne(ctx));
+  if (opts.split) steps.push(await stepScanSplit(ctx));
+  if (opts.distributed) steps.push(await stepDistributed(ctx, opts.redis));
+  const after = await stepFloor(ctx, 'after', opts.floorRuns);
+  steps.push(after.row);
+  for (const f of [before.floor, after.floor])
+    if (f) floors.push(f.domainsPerS);
+  const floor = floors.length
+    ? floors.reduce((a, b) => a + b) / floors.length
+    : null;
+  for (const s of steps) {
+    if (floor && s.domainsPerS !== null && !s.step.startsWith('dnsperf')) {
+      s.floorRatio = s.domainsPerS / floor;
+    }
+  }
+  return { steps, floor, notes: [startup] };
+}
+
+async function run(opts: BenchOptions): Promise<number> {
+  const t0 = performance.now();
+  if (!existsSync(join(BENCH, 'gen-portfolio.mjs'))) {
+    throw new Error(
+      `bench scripts not found in ${BENCH} (set EXOSCOPE_BENCH_DIR)`,
+    );
+  }
+  if (!existsSync(CLI)) throw new Error(`${CLI} not found: npm run build`);
+  const work = opts.work ?? (await mkdtemp(join(tmpdir(), 'exoscope-bench-')));
+  if (!opts.work && !opts.keep) {
+    onCleanup(() => rm(work, { recursive: true, force: true }));
+  }
+  log(`work directory ${work}${opts.work || opts.keep ? ' (kept)' : ''}`);
+  const scratch = join(work, 'out');
+  await mkdir(scratch, { recursive: true });
+  const machine = await machineInfo();
+  const base = { scratch, timeBin: await ensureTime() };
+
+  let main = {
+    steps: [] as StepRow[],
+    floor: null as number | null,
+    notes: [] as string[],
+  };
+  let resolver = `127.0.0.1:${opts.port + 1}`;
+  if (!opts.memoryOnly) {
+    const world = await openWorld(
+      opts,
+      base,
+      join(work, 'data'),
+      opts.count,
+      opts.port,
+    );
+    resolver = world.ctx.recursor;
+    main = await mainSteps(world.ctx, opts);
+    await world.stop();
+  }
+  let memory: MemoryRun | null = null;
+  if (opts.memoryRun) {
+    const setup = performance.now();
+    const dir = join(work, 'memory');
+    const plan = memoryPlan(opts.memoryCount);
+    const world = await openWorld(opts, base, dir, plan.count, opts.port + 2);
+    const { input, truth } = await repeatedInput(world.ctx, plan.repeats);
+    const note =
+      plan.repeats > 1
+        ? `The input is the ${plan.count}-domain portfolio ${plan.repeats} times (gen-portfolio.mjs cannot write more than ~950 k domains). `
+        : '';
+    const setupS = (performance.now() - setup) / 1000;
+    if (opts.memoryOnly) resolver = world.ctx.recursor;
+    memory = await stepMemory({ ...world.ctx, truth }, setupS, input, note);
+    await world.stop();
+  }
+  machine.servers = await toolVersions();
+
+  const report: BenchReport = {
+    machine,
+    params: {
+      count: opts.memoryOnly ? opts.memoryCount : opts.count,
+      seed: opts.seed,
+      resolver,
+      concurrency: opts.concurrency,
+      querySample: opts.sample,
+    },
+    floorDomainsPerS: main.floor,
+    steps: main.steps,
+    memory,
+    totalS: (performance.now() - t0) / 1000,
+    notes: main.steps.length ? [...main.notes, ...reportNotes(main.floor)] : [],
+  };
+  await writeReport(report, opts);
+  const wrong = main.steps.some((s) => s.ok === false) || memory?.ok === false;
+  const failed = main.steps.some((s) => s.note.startsWith('failed'));
+  if (wrong) log('SOME RESULTS ARE WRONG: see the "correct" column');
+  return wrong || failed ? 1 : 0;
+}
+
+function reportNotes(floor: number | null): string[] {
+  return [
+    `× floor = domains/s ÷ ${floor ? Math.round(floor) : '?'}, the mean of floor.mjs's before/after medians (same server, same run).`,
+    'q/domain of the exoscope rows: queries that reached the resolver, from the JSONL sample; DNS q/s = domains/s × q/domain.',
+    'CPU µs/domain: user + system CPU of the exoscope processes (GNU time), start-up included, ÷ domains; server CPU: Knot + Unbound during the step. Peak RSS: max RSS of each process.',
+    "Unbound caches: after the first floor.mjs run every step meets a warm recursor for the query plan's names (like a second scan of a portfolio).",
+  ];
+}
+
+async function writeReport(
+  report: BenchReport,
+  opts: BenchOptions,
+): Promise<void> {
+  const text = renderReport(report);
+  await mkdir(dirname(opts.out), { recursive: true });
+  await writeFile(opts.out, text);
+  process.stdout.write(
+    opts.json ? `${JSON.stringify(report, null, 2)}\n` : `\n${text}`,
+  );
+  log(
+    `table written to ${opts.out}; whole run ${formatDuration(report.totalS)}`,
+  );
+}
+
+async function main(): Promise<void> {
+  let opts: BenchOptions | null;
+  try {
+    opts = parseOptions(process.argv.slice(2));
+  } catch (err) {
+    process.stderr.write(`bench: ${(err as Error).message}\n\n${HELP}`);
+    process.exitCode = 2;
+    return;
+  }
+  if (!opts) {
+    process.stdout.write(HELP);
+    return;
+  }
+  let interrupted = false;
+  const onSignal = (signal: NodeJS.Signals): void => {
+    if (interrupted) return;
+    interrupted = true;
+    log(`${signal}: stopping the children and the DNS servers`);
+    killLiveChildren('SIGTERM');
+    void cleanup().finally(() => process.exit(130));
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  try {
+    process.exitCode = await run(opts);
+  } catch (err) {
+    log(`error: ${(err as Error).message}`);
+    process.exitCode = 1;
+  } finally {
+    if (!interrupted) await cleanup();
+  }
+}
+
+await main();

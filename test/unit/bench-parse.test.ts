@@ -1,0 +1,283 @@
+import { describe, expect, it } from 'vitest';
+import {
+  BenchParseError,
+  TruthCheck,
+  allCorrect,
+  countQueries,
+  formatTruth,
+  parseDnsperf,
+  parseFloorSummary,
+  parseGroundTruth,
+  parseProcStat,
+  parseProcStatus,
+  parseTimeOutput,
+  redisInfoNumber,
+} from '../../scripts/bench-parse.js';
+import { memoryPlan } from '../../scripts/bench-memory.js';
+import { alignedTable, formatDuration } from '../../scripts/bench-table.js';
+
+describe('parseFloorSummary', () => {
+  const out = [
+    '{"run":1,"wall_s":15.1,"qps":65000,"domains_per_s":6600,"cpu_us_per_query":15.2,"outcome":{"NOERROR":5}}',
+    '{"run":2,"wall_s":14.8,"qps":67000,"domains_per_s":6800,"cpu_us_per_query":14.9,"outcome":{}}',
+    '{"summary":"median","node":"v20.20.2","cares":"1.34.6","server":"127.0.0.1:5354","file":"/d/queries.txt","conc":200,"runs":2,"queries":991000,"queries_per_domain":9.91,"wall_s":14.8,"qps":67000,"domains_per_s":6800,"cpu_us_per_query":14.9}',
+    '',
+  ].join('\n');
+
+  it('reads the medians of the summary line, not a run line', () => {
+    expect(parseFloorSummary(out)).toEqual({
+      domainsPerS: 6800,
+      qps: 67000,
+      cpuUsPerQuery: 14.9,
+      queriesPerDomain: 9.91,
+      wallS: 14.8,
+      queries: 991000,
+    });
+  });
+
+  it.each([
+    ['no summary', '{"run":1,"qps":1}\n'],
+    ['not JSON', '{"summary": nope\n'],
+    ['a missing figure', '{"summary":"median","qps":1}\n'],
+  ])('throws a coded error for %s', (_name, text) => {
+    expect(() => parseFloorSummary(text)).toThrow(BenchParseError);
+    try {
+      parseFloorSummary(text);
+    } catch (err) {
+      expect((err as BenchParseError).code).toBe('EXO_BENCH_PARSE');
+    }
+  });
+});
+
+describe('parseDnsperf', () => {
+  const report = `DNS Performance Testing Tool
+Version 2.10.0
+
+[Status] Command line: dnsperf -s 127.0.0.1 -p 35354 -d queries.txt -l 10 -c 4
+[Status] Sending queries (to 127.0.0.1:35354)
+[Status] Testing complete (time limit)
+
+Statistics:
+
+  Queries sent:         1033356
+  Queries completed:    1033350 (100.00%)
+  Queries lost:         6 (0.00%)
+
+  Response codes:       NOERROR 681200 (65.92%), NXDOMAIN 348000 (33.68%)
+  Average packet size:  request 44, response 102
+  Run time (s):         10.000181
+  Queries per second:   103333.213
+
+  Average Latency (s):  0.000951 (min 0.000021, max 0.010121)
+  Latency StdDev (s):   0.000420
+`;
+
+  it('reads the queries per second and the counts', () => {
+    expect(parseDnsperf(report)).toEqual({
+      qps: 103333.213,
+      sent: 1033356,
+      completed: 1033350,
+      lost: 6,
+      avgLatencyS: 0.000951,
+    });
+  });
+
+  it('is null without a result', () => {
+    expect(parseDnsperf('Error: could not open queries.txt\n')).toBeNull();
+  });
+});
+
+describe('/proc parsing', () => {
+  it('reads VmRSS and VmHWM in KiB from status', () => {
+    const status =
+      'Name:\tnode\nState:\tS (sleeping)\nVmPeak:\t 1200000 kB\nVmHWM:\t  215104 kB\nVmRSS:\t  198000 kB\nThreads:\t11\n';
+    expect(parseProcStatus(status)).toEqual({ rssKb: 198000, hwmKb: 215104 });
+    expect(parseProcStatus('Name:\tkthreadd\n')).toEqual({
+      rssKb: null,
+      hwmKb: null,
+    });
+  });
+
+  it('sums utime and stime from stat, counting fields after the command name', () => {
+    // a command name with a space and a parenthesis must not shift the fields
+    const stat =
+      '4242 (node (x) y) S 1 4242 4242 0 -1 4194304 9000 0 0 0 250 37 0 0 20 0 11 0 100 1000000 50000';
+    expect(parseProcStat(stat)).toBeCloseTo(2.87);
+    expect(parseProcStat(stat, 1000)).toBeCloseTo(0.287);
+    expect(() => parseProcStat('garbage')).toThrow(BenchParseError);
+  });
+});
+
+describe('parseTimeOutput', () => {
+  it('reads the benchmark format, after GNU time status lines', () => {
+    expect(
+      parseTimeOutput(
+        'Command exited with non-zero status 1\nEXOBENCH 12.34 1.05 215104\n',
+      ),
+    ).toEqual({ userS: 12.34, sysS: 1.05, maxRssKb: 215104 });
+    expect(parseTimeOutput('Command terminated by signal 9\n')).toBeNull();
+  });
+});
+
+describe('redisInfoNumber', () => {
+  const info =
+    '# Memory\r\nused_memory:1234567\r\nused_memory_human:1.18M\r\nused_memory_peak:2000000\r\n';
+  it('reads a numeric field and ignores lookalikes', () => {
+    expect(redisInfoNumber(info, 'used_memory')).toBe(1234567);
+    expect(redisInfoNumber(info, 'used_memory_peak')).toBe(2000000);
+    expect(redisInfoNumber(info, 'used_cpu_sys')).toBeNull();
+  });
+});
+
+describe('countQueries', () => {
+  const row = (queries: Array<[string, string]>): string =>
+    JSON.stringify({
+      domain: 'x',
+      evidence: { queries: queries.map(([name, type]) => ({ name, type })) },
+    });
+
+  it('counts every answer used and the distinct ones sent', () => {
+    const lines = [
+      row([
+        ['a.test', 'MX'],
+        ['aspmx.l.google.com', 'A'],
+      ]),
+      row([
+        ['b.test', 'MX'],
+        ['ASPMX.l.google.com', 'A'], // a cache hit: same type and name
+        ['aspmx.l.google.com', 'AAAA'],
+      ]),
+      JSON.stringify({ domain: 'bad', evidence: null }),
+      '',
+    ];
+    expect(countQueries(lines)).toEqual({ rows: 3, asked: 5, distinct: 4 });
+  });
+});
+
+describe('ground truth', () => {
+  const truth = parseGroundTruth(
+    'domain,expected_class\na.test,exchange-online\nb.test,hybrid\nc.test,no-mail\n',
+  );
+
+  it('parses the pairs and checks the header', () => {
+    expect(truth).toEqual([
+      ['a.test', 'exchange-online'],
+      ['b.test', 'hybrid'],
+      ['c.test', 'no-mail'],
+    ]);
+    expect(() => parseGroundTruth('name,class\na,b\n')).toThrow(
+      BenchParseError,
+    );
+  });
+
+  it.each([
+    {
+      name: 'all right',
+      rows: [
+        ['a.test', 'exchange-online'],
+        ['b.test', 'hybrid'],
+        ['c.test', 'no-mail'],
+      ],
+      text: 'correct: 3/3 (100.00 %)',
+      ok: true,
+      examples: 0,
+    },
+    {
+      name: 'a wrong class',
+      rows: [
+        ['a.test', 'exchange-online'],
+        ['b.test', 'exchange-onprem'],
+        ['c.test', 'no-mail'],
+      ],
+      text: 'correct: 2/3 (66.67 %)',
+      ok: false,
+      examples: 1,
+    },
+    {
+      name: 'rows out of order',
+      rows: [
+        ['b.test', 'hybrid'],
+        ['a.test', 'exchange-online'],
+        ['c.test', 'no-mail'],
+      ],
+      text: 'correct: 1/3 (33.33 %)',
+      ok: false,
+      examples: 2,
+    },
+    {
+      name: 'a missing row',
+      rows: [
+        ['a.test', 'exchange-online'],
+        ['b.test', 'hybrid'],
+      ],
+      text: 'correct: 2/3 (66.67 %) (1 rows missing)',
+      ok: false,
+      examples: 0,
+    },
+    {
+      name: 'an extra row',
+      rows: [
+        ['a.test', 'exchange-online'],
+        ['b.test', 'hybrid'],
+        ['c.test', 'no-mail'],
+        ['d.test', 'no-mail'],
+      ],
+      text: 'correct: 3/3 (100.00 %) (1 extra rows)',
+      ok: false,
+      examples: 1,
+    },
+  ])('$name', ({ rows, text, ok, examples }) => {
+    const check = new TruthCheck(truth);
+    for (const [d, c] of rows) check.add(d as string, c as string);
+    const r = check.result();
+    expect(formatTruth(r)).toBe(text);
+    expect(allCorrect(r)).toBe(ok);
+    expect(r.examples).toHaveLength(examples);
+  });
+
+  it('never prints 100.00 % for a wrong result', () => {
+    const many = Array.from(
+      { length: 100_000 },
+      (_, i) => [`d${i}.test`, 'hybrid'] as const,
+    );
+    const check = new TruthCheck(many);
+    many.forEach(([d], i) => check.add(d, i === 5 ? 'unknown' : 'hybrid'));
+    expect(formatTruth(check.result())).toBe('correct: 99999/100000 (99.99 %)');
+  });
+
+  it('names the expected domain when the row is another one', () => {
+    const check = new TruthCheck(truth);
+    check.add('z.test', 'hybrid', 'mx-exo');
+    expect(check.result().examples).toEqual([
+      'row 1: z.test is hybrid, expected domain a.test (exchange-online) — mx-exo',
+    ]);
+  });
+});
+
+describe('table helpers', () => {
+  it('aligns a Markdown table', () => {
+    expect(alignedTable(['a', 'bbb'], [['xx', 'y']])).toEqual([
+      '| a  | bbb |',
+      '|----|-----|',
+      '| xx | y   |',
+    ]);
+  });
+
+  it.each([
+    [12.345, '12.3 s'],
+    [125, '2 min 5 s'],
+  ])('formats %s s as %s', (s, text) => {
+    expect(formatDuration(s)).toBe(text);
+  });
+});
+
+describe('memoryPlan', () => {
+  it.each([
+    [100_000, { count: 100_000, repeats: 1 }],
+    [900_000, { count: 900_000, repeats: 1 }],
+    [1_000_000, { count: 500_000, repeats: 2 }],
+    [2_000_001, { count: 666_667, repeats: 3 }],
+  ])('reaches %i rows within what the generator can write', (rows, plan) => {
+    expect(memoryPlan(rows)).toEqual(plan);
+  });
+});
