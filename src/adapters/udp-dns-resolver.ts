@@ -1,21 +1,15 @@
 /**
  * The {@link DnsPort} on raw UDP sockets (TCP when a reply is truncated): our
- * own DNS messages, ids, deadlines and rotation across servers, with the same
- * outcomes and record shapes as the c-ares adapter at a fraction of its CPU,
- * and the CNAME chain of the answer, which c-ares hides.
- *
- * The message codec is hand-written rather than dns-packet: encoding a query
- * and decoding its reply with dns-packet take about 3 µs (measured on the
- * bench fixture's replies), where this whole client spends about 9 µs a
- * query; the codec below reads only what a query needs, in place, for about
- * 0.4 µs.
+ * own ids, deadlines and rotation across servers, with the same outcomes and
+ * record shapes as the c-ares adapter for less CPU, and the CNAME chain of
+ * the answer, which c-ares hides. The messages are dns-message.ts's.
  */
-import { isUtf8 } from 'node:buffer';
 import { randomFillSync } from 'node:crypto';
 import dgram from 'node:dgram';
 import net from 'node:net';
-import { domainToASCII } from 'node:url';
-import type { DnsPort, QueryResult, QueryType, RdataOf } from '../core/dns.js';
+import type { DnsPort, QueryResult, QueryType } from '../core/dns.js';
+import { encodeQuery, readReply } from './dns-message.js';
+import type { SentQuery } from './dns-message.js';
 import {
   CANCELLED,
   TIMED_OUT,
@@ -67,499 +61,10 @@ const DEFAULTS = {
 };
 const MAX_IN_FLIGHT = 4096;
 
-// ---------------------------------------------------------------------------
-// The wire format (RFC 1035 4.1), just what a stub resolver needs.
-
-const TYPE_CODE: Readonly<Record<QueryType, number>> = {
-  A: 1,
-  CNAME: 5,
-  MX: 15,
-  TXT: 16,
-  AAAA: 28,
-  SRV: 33,
-};
-const T_CNAME = 5;
-const T_OPT = 41;
-const CLASS_IN = 1;
-
-const HEADER = 12;
-const FLAG_QR = 0x8000;
-const FLAG_TC = 0x0200;
-const FLAG_RD = 0x0100;
-/** RFC 6891 OPT pseudo-record: root owner, type 41, class = UDP payload size. */
-const OPT_LENGTH = 11;
-/** The DNS Flag Day 2020 size: fits any path MTU, so no IP fragments. */
-const EDNS_UDP_PAYLOAD = 1232;
-const MAX_NAME = 255;
-const MAX_LABEL = 63;
-/** Aliases followed inside one answer; a longer chain ends there, as nodata. */
-const MAX_CNAME_HOPS = 16;
-
-const RCODE_ERROR: Readonly<Record<number, TryOutcome>> = {
-  1: errorOutcome('EFORMERR'),
-  2: Object.freeze({ status: 'servfail', records: [] }),
-  3: Object.freeze({ status: 'nxdomain', records: [] }),
-  4: errorOutcome('ENOTIMP'),
-  5: Object.freeze({ status: 'refused', records: [] }),
-};
-const BAD_RESPONSE = errorOutcome('EBADRESP');
-const BAD_NAME = errorOutcome('EBADNAME');
-const BAD_QUERY = errorOutcome('EBADQUERY');
-const NODATA: TryOutcome = Object.freeze({ status: 'nodata', records: [] });
-
-/** What reading a reply can say besides an outcome. */
-const NOT_OURS = 1; // not the answer to this query: ignore it, keep waiting
-const TRUNCATED = 2; // TC set: ask again over TCP
-const WITHOUT_EDNS = 3; // FORMERR to our OPT record: ask again without it
-type Reading =
-  TryOutcome | typeof NOT_OURS | typeof TRUNCATED | typeof WITHOUT_EDNS;
-
-/**
- * Characters c-ares accepts in a query name ([A-Za-z0-9-_/*], plus the dots
- * between labels): anything else is EBADNAME, as with node:dns.
- */
-const NAME_CHAR = new Uint8Array(128);
-for (const c of 'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_/*') {
-  NAME_CHAR[c.charCodeAt(0)] = 1;
-}
-
-/**
- * How a byte of a received name is written out, as c-ares does: 0 as is
- * (upper case folded to lower), 1 behind a backslash (the zone-file special
- * characters), 2 as `\DDD` (not printable).
- */
-const NAME_BYTE = new Uint8Array(256);
-for (let b = 0; b < 256; b++) NAME_BYTE[b] = b < 0x20 || b > 0x7e ? 2 : 0;
-for (const c of '".;\\()@$') NAME_BYTE[c.charCodeAt(0)] = 1;
-
-/**
- * A query message for `name`, with an OPT record at the end (cut off to ask
- * without EDNS) and id 0 (set per try), or undefined when `name` is not a
- * valid host name. Non-ASCII names go out as IDNA A-labels, like node:dns.
- */
-function encodeQuery(spec: unknown, qtype: number): Buffer | undefined {
-  if (typeof spec !== 'string') return undefined;
-  const packet = encodeAscii(spec, qtype);
-  if (packet !== NOT_ASCII) return packet;
-  const ascii = domainToASCII(spec); // '' when it is no valid IDN
-  const again = ascii === '' ? undefined : encodeAscii(ascii, qtype);
-  return again === NOT_ASCII ? undefined : again;
-}
-
-/** What {@link encodeAscii} says when the name needs IDNA first. */
-const NOT_ASCII = 0;
-
-function encodeAscii(
-  name: string,
-  qtype: number,
-): Buffer | undefined | typeof NOT_ASCII {
-  // One trailing dot is the root label; '' and '.' are the root itself.
-  let end = name.length;
-  if (end > 0 && name.charCodeAt(end - 1) === 46) end--;
-  const nameLength = end === 0 ? 1 : end + 2;
-  if (nameLength > MAX_NAME) return undefined;
-  const packet = Buffer.allocUnsafe(HEADER + nameLength + 4 + OPT_LENGTH);
-  packet.writeUInt32BE(FLAG_RD, 0); // id 0, flags: RD
-  packet.writeUInt32BE(0x00010000, 4); // 1 question, 0 answers
-  packet.writeUInt32BE(0x00000001, 8); // 0 authority, 1 additional (OPT)
-  // Label bytes go after a length byte that is filled in at the next dot.
-  let lengthAt = HEADER;
-  let p = HEADER + 1;
-  for (let i = 0; i < end; i++) {
-    const c = name.charCodeAt(i);
-    if (c === 46) {
-      const length = p - lengthAt - 1;
-      if (length === 0 || length > MAX_LABEL) return undefined;
-      packet[lengthAt] = length;
-      lengthAt = p++;
-    } else if (c < 128) {
-      if (NAME_CHAR[c] !== 1) return undefined;
-      packet[p++] = c;
-    } else {
-      return NOT_ASCII;
-    }
-  }
-  if (end > 0) {
-    const length = p - lengthAt - 1;
-    if (length === 0 || length > MAX_LABEL) return undefined;
-    packet[lengthAt] = length;
-  }
-  packet[p - (end > 0 ? 0 : 1)] = 0;
-  p = HEADER + nameLength;
-  packet.writeUInt32BE((qtype << 16) | CLASS_IN, p);
-  // OPT: root owner, type, payload size, extended rcode/version/flags 0, no options.
-  packet[p + 4] = 0;
-  packet.writeUInt32BE((T_OPT << 16) | EDNS_UDP_PAYLOAD, p + 5);
-  packet.writeUInt32BE(0, p + 9);
-  packet.writeUInt16BE(0, p + 13);
-  return packet;
-}
-
-/** The same query without its OPT record, for servers that do not know EDNS. */
-function withoutEdns(packet: Buffer): Buffer {
-  const plain = Buffer.from(packet.subarray(0, packet.length - OPT_LENGTH));
-  plain.writeUInt16BE(0, 10);
-  return plain;
-}
-
-function malformed(): never {
-  throw new RangeError('malformed DNS message');
-}
-
-/** The offset after the name at `off` (not following pointers), or -1. */
-function skipName(m: Buffer, off: number): number {
-  for (;;) {
-    if (off >= m.length) return -1;
-    const b = m[off] as number;
-    if (b === 0) return off + 1;
-    if (b >= 0xc0) return off + 2 <= m.length ? off + 2 : -1;
-    if (b > MAX_LABEL) return -1;
-    off += b + 1;
-  }
-}
-
-/**
- * Where the labels of the name at `off` continue: `off` itself, or the target
- * of the pointer there. Pointers must go back before `floor` (the lowest
- * position visited in this name), as in c-ares: no loops.
- */
-function follow(m: Buffer, off: number, floor: number): number {
-  let b = m[off];
-  while (b !== undefined && b >= 0xc0) {
-    const target = ((b & 0x3f) << 8) | (m[off + 1] ?? 0xff);
-    if (off + 1 >= m.length || target >= Math.min(off, floor)) malformed();
-    floor = off = target;
-    b = m[off];
-  }
-  if (b === undefined || (b > MAX_LABEL && b < 0xc0)) malformed();
-  return off;
-}
-
-function lowerByte(b: number): number {
-  return b >= 0x41 && b <= 0x5a ? b | 0x20 : b;
-}
-
-/** Whether the names at offsets `a` and `b` of `m` are equal, ignoring ASCII case. */
-function sameName(m: Buffer, a: number, b: number): boolean {
-  let floorA = a;
-  let floorB = b;
-  for (let total = 0; total <= MAX_NAME;) {
-    a = follow(m, a, floorA);
-    b = follow(m, b, floorB);
-    floorA = Math.min(floorA, a);
-    floorB = Math.min(floorB, b);
-    if (a === b) return true;
-    const length = m[a] as number;
-    if (length !== m[b]) return false;
-    if (length === 0) return true;
-    if (a + 1 + length > m.length || b + 1 + length > m.length) malformed();
-    for (let i = 1; i <= length; i++) {
-      if (lowerByte(m[a + i] as number) !== lowerByte(m[b + i] as number)) {
-        return false;
-      }
-    }
-    a += length + 1;
-    b += length + 1;
-    total += length + 1;
-  }
-  return malformed();
-}
-
-/** Formats 16 bytes as `inet_ntop` (libuv's, as node:dns prints them) does. */
-function ipv6Text(m: Buffer, off: number): string {
-  const words = new Array<number>(8);
-  for (let i = 0; i < 8; i++) words[i] = m.readUInt16BE(off + 2 * i);
-  // The longest run of zero words (the first on a tie), if two or more.
-  let best = -1;
-  let bestLength = 0;
-  for (let i = 0; i < 8;) {
-    if (words[i] !== 0) {
-      i++;
-      continue;
-    }
-    let j = i;
-    while (j < 8 && words[j] === 0) j++;
-    if (j - i > bestLength) {
-      best = i;
-      bestLength = j - i;
-    }
-    i = j;
-  }
-  if (bestLength < 2) best = -1;
-  let text = '';
-  for (let i = 0; i < 8; i++) {
-    if (best !== -1 && i >= best && i < best + bestLength) {
-      if (i === best) text += ':';
-      continue;
-    }
-    if (i !== 0) text += ':';
-    // IPv4-compatible (::a.b.c.d) and IPv4-mapped (::ffff:a.b.c.d) addresses.
-    if (
-      i === 6 &&
-      best === 0 &&
-      (bestLength === 6 || (bestLength === 5 && words[5] === 0xffff))
-    ) {
-      text += `${m[off + 12]}.${m[off + 13]}.${m[off + 14]}.${m[off + 15]}`;
-      break;
-    }
-    text += (words[i] as number).toString(16);
-  }
-  if (best !== -1 && best + bestLength === 8) text += ':';
-  return text;
-}
-
-/**
- * Reads replies. One per resolver: it keeps scratch space (the answer
- * section's record positions, a name buffer) across calls, which is safe as
- * reading is synchronous.
- */
-class ReplyReader {
-  /** Per answer record: owner offset, type (-1 when not class IN), rdata offset, rdata length. */
-  private answers = new Int32Array(4 * 32);
-  private readonly text = Buffer.allocUnsafe(4 * MAX_NAME + 4);
-  /** The offset after the last name read by {@link name}. */
-  private end = 0;
-
-  /**
-   * What the reply `m` (its id already matched) says about `query`. Throws on
-   * a malformed message: the caller's EBADRESP.
-   */
-  read(m: Buffer, query: Lookup, tcp: boolean): Reading {
-    if (m.length < HEADER) malformed();
-    const flags = m.readUInt16BE(2);
-    const questions = m.readUInt16BE(4);
-    const answerCount = m.readUInt16BE(6);
-    const others = m.readUInt16BE(8) + m.readUInt16BE(10);
-    const additionalFrom = m.readUInt16BE(8);
-    // Walk every section first: a malformed message is never used (c-ares).
-    let off = HEADER;
-    for (let i = 0; i < questions; i++) {
-      off = skipName(m, off);
-      if (off < 0 || off + 4 > m.length) malformed();
-      off += 4;
-    }
-    if (this.answers.length < 4 * answerCount) {
-      this.answers = new Int32Array(4 * answerCount);
-    }
-    const answers = this.answers;
-    let hasOpt = false;
-    for (let i = 0; i < answerCount + others; i++) {
-      const owner = off;
-      off = skipName(m, off);
-      if (off < 0 || off + 10 > m.length) malformed();
-      const type = m.readUInt16BE(off);
-      const rdata = off + 10;
-      const length = m.readUInt16BE(off + 8);
-      if (i < answerCount) {
-        const k = 4 * i;
-        answers[k] = owner;
-        answers[k + 1] = m.readUInt16BE(off + 2) === CLASS_IN ? type : -1;
-        answers[k + 2] = rdata;
-        answers[k + 3] = length;
-      } else if (type === T_OPT && i >= answerCount + additionalFrom) {
-        hasOpt = true;
-      }
-      off = rdata + length;
-      if (off > m.length) malformed();
-    }
-
-    if ((flags & FLAG_QR) === 0 || (flags & 0x7800) !== 0) return NOT_OURS;
-    if (questions !== 1 || !sameQuestion(m, query.packet, query.questionEnd)) {
-      return NOT_OURS;
-    }
-    const rcode = flags & 0x0f;
-    // c-ares' order: a FORMERR without OPT means the server does not know
-    // EDNS (RFC 6891 7); only then does truncation matter.
-    if (rcode === 1 && query.edns && !hasOpt) return WITHOUT_EDNS;
-    if (!tcp && (flags & FLAG_TC) !== 0) return TRUNCATED;
-    if (rcode === 0) return this.answer(m, query.qtype, answerCount);
-    const failure = RCODE_ERROR[rcode] ?? errorOutcome(`ERCODE${rcode}`);
-    if (rcode !== 3 || answerCount === 0) return failure;
-    // NXDOMAIN after aliases: the name at the end of the chain is missing.
-    const { cnames } = this.answer(m, query.qtype, answerCount);
-    return cnames ? { ...failure, cnames } : failure;
-  }
-
-  /**
-   * The records of type `qtype` at the end of the CNAME chain that starts at
-   * the question's name, as a recursor lays it out; the aliases followed.
-   */
-  private answer(m: Buffer, qtype: number, count: number): TryOutcome {
-    const answers = this.answers;
-    let cnames: string[] | undefined;
-    let current = HEADER; // the question's name
-    for (let hop = 0; hop <= MAX_CNAME_HOPS; hop++) {
-      let records: RdataOf[QueryType][] | undefined;
-      let alias = -1;
-      for (let k = 0; k < 4 * count; k += 4) {
-        const type = answers[k + 1];
-        if (type !== qtype && (type !== T_CNAME || alias !== -1)) continue;
-        if (!sameName(m, answers[k] as number, current)) continue;
-        if (type === qtype) {
-          records ??= [];
-          records.push(
-            this.rdata(
-              m,
-              qtype,
-              answers[k + 2] as number,
-              answers[k + 3] as number,
-            ),
-          );
-        } else {
-          alias = k;
-        }
-      }
-      if (records) {
-        return cnames
-          ? { status: 'ok', records, cnames }
-          : { status: 'ok', records };
-      }
-      if (alias === -1) break;
-      const target = answers[alias + 2] as number;
-      const name = this.name(m, target);
-      if (this.end > target + (answers[alias + 3] as number)) malformed();
-      // A name seen before ends the chain: a loop, shown by the repeat.
-      const seen = cnames?.includes(name) || sameName(m, target, HEADER);
-      (cnames ??= []).push(name);
-      if (seen) break;
-      current = target;
-    }
-    return cnames ? { ...NODATA, cnames } : NODATA;
-  }
-
-  private rdata(
-    m: Buffer,
-    qtype: number,
-    off: number,
-    length: number,
-  ): RdataOf[QueryType] {
-    const end = off + length;
-    switch (qtype) {
-      case 1:
-        if (length !== 4) malformed();
-        return `${m[off]}.${m[off + 1]}.${m[off + 2]}.${m[off + 3]}`;
-      case 28:
-        if (length !== 16) malformed();
-        return ipv6Text(m, off);
-      case 15: {
-        if (length < 3) malformed();
-        const exchange = this.name(m, off + 2);
-        if (this.end > end) malformed();
-        return { exchange, priority: m.readUInt16BE(off) };
-      }
-      case 16:
-        return this.txt(m, off, end);
-      case 33: {
-        if (length < 7) malformed();
-        const name = this.name(m, off + 6);
-        if (this.end > end) malformed();
-        return {
-          name,
-          port: m.readUInt16BE(off + 4),
-          priority: m.readUInt16BE(off),
-          weight: m.readUInt16BE(off + 2),
-        };
-      }
-      default: {
-        const name = this.name(m, off);
-        if (this.end > end) malformed();
-        return name;
-      }
-    }
-  }
-
-  /**
-   * A TXT record's character-strings joined (RFC 7208 3.3), decoded as UTF-8
-   * when they are valid UTF-8, else one character a byte (Latin-1): the same
-   * text the c-ares adapter gives.
-   */
-  private txt(m: Buffer, off: number, end: number): string {
-    // c-ares refuses a TXT record without a single string (EBADRESP).
-    if (off === end) malformed();
-    const first = (m[off] as number) + 1;
-    let bytes: Buffer;
-    if (off + first === end) {
-      bytes = m.subarray(off + 1, end);
-    } else {
-      const chunks: Buffer[] = [];
-      for (let p = off; p < end;) {
-        const next = p + 1 + (m[p] as number);
-        if (next > end) malformed();
-        chunks.push(m.subarray(p + 1, next));
-        p = next;
-      }
-      bytes = Buffer.concat(chunks);
-    }
-    return bytes.toString(isUtf8(bytes) ? 'utf8' : 'latin1');
-  }
-
-  /**
-   * The name at `off` in c-ares' presentation (special characters escaped),
-   * lower-case, without trailing dot; the root is ''. Sets {@link end}.
-   */
-  private name(m: Buffer, off: number): string {
-    const out = this.text;
-    let n = 0;
-    let floor = off;
-    let total = 0;
-    this.end = -1;
-    for (;;) {
-      const at = follow(m, off, floor);
-      if (at !== off && this.end === -1) this.end = off + 2;
-      floor = Math.min(floor, at);
-      off = at;
-      const length = m[off] as number;
-      if (length === 0) break;
-      total += length + 1;
-      if (total >= MAX_NAME || off + 1 + length > m.length) malformed();
-      if (n > 0) out[n++] = 46;
-      for (let i = off + 1; i <= off + length; i++) {
-        const b = m[i] as number;
-        const how = NAME_BYTE[b];
-        if (how === 0) {
-          out[n++] = lowerByte(b);
-        } else if (how === 1) {
-          out[n++] = 92;
-          out[n++] = b;
-        } else {
-          out[n++] = 92;
-          out[n++] = 48 + Math.floor(b / 100);
-          out[n++] = 48 + (Math.floor(b / 10) % 10);
-          out[n++] = 48 + (b % 10);
-        }
-      }
-      off += length + 1;
-    }
-    if (this.end === -1) this.end = off + 1;
-    return out.toString('latin1', 0, n);
-  }
-}
-
-/**
- * Whether the reply's question is the one we sent: the name (ASCII case
- * ignored), type and class, byte for byte. A length byte (< 64) never looks
- * like a letter, so comparing the wire forms compares the names.
- */
-function sameQuestion(m: Buffer, sent: Buffer, questionEnd: number): boolean {
-  if (m.length < questionEnd + 4) return false;
-  for (let i = HEADER; i < questionEnd; i++) {
-    if (
-      m[i] !== sent[i] &&
-      lowerByte(m[i] as number) !== lowerByte(sent[i] as number)
-    ) {
-      return false;
-    }
-  }
-  return m.readUInt32BE(questionEnd) === sent.readUInt32BE(questionEnd);
-}
-
-// ---------------------------------------------------------------------------
-// Queries, sockets and the resolver.
-
 type Settle = (result: QueryResult) => void;
 
 /** One query through its tries: where it is, what it sends, who waits for it. */
-class Lookup {
+class Lookup implements SentQuery {
   /** The message id of the current try (also in `packet`). */
   id = 0;
   /** When the current UDP try expires (performance.now() time). */
@@ -574,7 +79,6 @@ class Lookup {
   constructor(
     readonly name: string,
     readonly type: QueryType,
-    readonly qtype: number,
     public packet: Buffer,
     readonly first: number,
     readonly slot: number,
@@ -584,19 +88,18 @@ class Lookup {
     this.server = first;
   }
 
-  /** Where the question's type and class start in `packet`. */
-  get questionEnd(): number {
-    return this.packet.length - (this.edns ? OPT_LENGTH : 0) - 4;
-  }
-
+  /**
+   * Gives the try a new id: the first 16 bits of the header (RFC 1035
+   * 4.1.1), stamped in place rather than encoding the query again.
+   */
   setId(id: number): void {
     this.id = id;
     this.packet.writeUInt16BE(id, 0);
   }
 
   dropEdns(): void {
-    this.packet = withoutEdns(this.packet);
     this.edns = false;
+    this.packet = encodeQuery(this.name, this.type, this.id, false) as Buffer;
   }
 }
 
@@ -730,22 +233,17 @@ class Channel {
     if (m.length < 2) return;
     const query = this.inFlight.get(m.readUInt16BE(0));
     if (!query) return;
-    let reading: Reading;
-    try {
-      reading = this.owner.reader.read(m, query, false);
-    } catch {
-      reading = BAD_RESPONSE;
-    }
-    if (reading === NOT_OURS) return;
+    const reading = readReply(m, query);
+    if (reading === 'not-ours') return;
     this.inFlight.delete(query.id);
     this.answering = true;
-    if (reading === WITHOUT_EDNS) {
+    if (reading === 'without-edns') {
       query.dropEdns();
       this.send(query);
       return;
     }
     this.pump();
-    if (reading === TRUNCATED) this.owner.overTcp(query);
+    if (reading === 'truncated') this.owner.overTcp(query);
     else this.owner.endTry(query, reading);
   };
 
@@ -844,15 +342,9 @@ class TcpExchange {
       if (this.received.length < 2 + length) return;
       const m = this.received.subarray(2, 2 + length);
       this.received = this.received.subarray(2 + length);
-      if (length < 2 || m.readUInt16BE(0) !== this.query.id) continue;
-      let reading: Reading;
-      try {
-        reading = this.owner.reader.read(m, this.query, true);
-      } catch {
-        reading = BAD_RESPONSE;
-      }
-      if (reading === NOT_OURS || reading === TRUNCATED) continue;
-      if (reading === WITHOUT_EDNS) {
+      const reading = readReply(m, this.query, true);
+      if (reading === 'not-ours' || reading === 'truncated') continue;
+      if (reading === 'without-edns') {
         this.query.dropEdns();
         this.write();
         continue;
@@ -864,7 +356,6 @@ class TcpExchange {
 
 /** The resolver's state: channels, rotation, ids, deadlines. */
 class UdpResolver {
-  readonly reader = new ReplyReader();
   private readonly channels: Channel[] = [];
   private readonly exchanges = new Set<TcpExchange>();
   private readonly timer: NodeJS.Timeout;
@@ -904,23 +395,17 @@ class UdpResolver {
         toQueryResult(name, type, CANCELLED, spec, started),
       );
     }
-    const qtype = TYPE_CODE[type] as number | undefined;
-    if (qtype === undefined) {
+    // Id 0 for now: each try stamps its own.
+    const packet = encodeQuery(name, type, 0, true);
+    if (typeof packet === 'string') {
       return Promise.resolve(
-        toQueryResult(name, type, BAD_QUERY, spec, started),
-      );
-    }
-    const packet = encodeQuery(name, qtype);
-    if (!packet) {
-      return Promise.resolve(
-        toQueryResult(name, type, BAD_NAME, spec, started),
+        toQueryResult(name, type, errorOutcome(packet), spec, started),
       );
     }
     return new Promise<QueryResult<T>>((resolve) => {
       const query = new Lookup(
         name,
         type,
-        qtype,
         packet,
         first,
         Math.floor(ticket / n),
