@@ -386,14 +386,16 @@ export async function stepQuerySample(ctx: Ctx, n: number): Promise<StepRow> {
 }
 
 /** `exoscope scan` on the whole portfolio in one process. */
-export async function stepScanOne(ctx: Ctx): Promise<StepRow> {
-  const step = 'scan, 1 process';
+export async function stepScanOne(ctx: Ctx, threads = 1): Promise<StepRow> {
+  const step =
+    threads === 1 ? 'scan, 1 process' : `scan, 1 process, --threads ${threads}`;
   const domains = ctx.truth.length;
-  const output = join(ctx.scratch, 'scan-1.csv');
+  const output = join(ctx.scratch, `scan-1-t${threads}.csv`);
   log(`${step}: ${domains} domains`);
   const server = serverMeter(ctx);
   const input = join(ctx.data, 'domains.csv');
-  const m = await measure(ctx, scanArgs(ctx, input, output)).done;
+  const extra = threads === 1 ? [] : ['--threads', String(threads)];
+  const m = await measure(ctx, scanArgs(ctx, input, output, ...extra)).done;
   const serverCpuS = server();
   try {
     mustSucceed('exoscope scan', m);

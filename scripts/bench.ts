@@ -305,6 +305,7 @@ async function mainSteps(
   const startup = await stepStartup(ctx);
   steps.push(await stepQuerySample(ctx, opts.sample));
   steps.push(await stepScanOne(ctx));
+  steps.push(await stepScanOne(ctx, 2));
   if (opts.split) steps.push(await stepScanSplit(ctx));
   if (opts.distributed) steps.push(await stepDistributed(ctx, opts.redis));
   const after = await stepFloor(ctx, 'after', opts.floorRuns);

@@ -12,6 +12,7 @@ import {
   createPackagedAsnSource,
 } from './asn-source.js';
 import { createNodeDnsResolver, parseServer } from './node-dns-resolver.js';
+import { createUdpDnsResolver } from './udp-dns-resolver.js';
 
 /** What building the deps needs to know (a subset of the CLI's DNS options). */
 export interface DepsOptions {
@@ -21,6 +22,8 @@ export interface DepsOptions {
   retries: number;
   asnSource: 'packaged' | 'cymru' | 'none';
   asnDb: string | null;
+  /** The DNS client: our UDP client (default) or node:dns (c-ares). */
+  dnsClient?: 'udp' | 'cares';
 }
 
 /** An error setting up the scan (no resolver, bad ASN file): exit code 1. */
@@ -63,11 +66,15 @@ export async function buildScanDeps(options: DepsOptions): Promise<BuiltDeps> {
     );
   }
   const servers = specs.map(parseServer);
-  const resolver = createNodeDnsResolver({
+  const client = {
     servers,
     timeoutMs: options.timeoutMs,
     retries: options.retries,
-  });
+  };
+  const resolver =
+    options.dnsClient === 'cares'
+      ? createNodeDnsResolver(client)
+      : createUdpDnsResolver(client);
   let network: DnsPort = resolver;
   if (options.rate > 0)
     network = createRateLimitedDns(network, options.rate, systemClock);

@@ -51,6 +51,8 @@ DNS:
                          (default 2000)
       --retries N        extra tries per query, each on the next resolver, on
                          timeout, SERVFAIL or REFUSED (default 2)
+      --dns-client C     udp (default: exoscope's own client, half the CPU
+                         of node:dns, exact deadlines) or cares (node:dns)
 
 Owners of MX addresses (ASN, organisation):
       --asn-source SRC   packaged (default: the offline dataset shipped with

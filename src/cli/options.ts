@@ -23,6 +23,8 @@ export interface DnsOptions {
   asnSource: 'packaged' | 'cymru' | 'none';
   /** A user's own IP-to-ASN file (CSV or iptoasn TSV, optionally .gz). */
   asnDb: string | null;
+  /** DNS client: exoscope's own UDP client (default) or node:dns (c-ares). */
+  dnsClient: 'udp' | 'cares';
 }
 
 export interface ScanOptions extends DnsOptions {
@@ -61,6 +63,7 @@ export const DNS_OPTION_SPEC = {
   retries: { type: 'string' },
   'asn-source': { type: 'string' },
   'asn-db': { type: 'string' },
+  'dns-client': { type: 'string' },
 } as const satisfies ParseArgsConfig['options'];
 
 const SCAN_SPEC = {
@@ -151,6 +154,7 @@ export function dnsOptions(
     retries?: string | undefined;
     'asn-source'?: string | undefined;
     'asn-db'?: string | undefined;
+    'dns-client'?: string | undefined;
   },
   env: NodeJS.ProcessEnv,
 ): DnsOptions {
@@ -167,7 +171,14 @@ export function dnsOptions(
       `--asn-source must be packaged, cymru or none, got '${asnSource}'`,
     );
   }
+  const dnsClient = values['dns-client'] ?? 'udp';
+  if (dnsClient !== 'udp' && dnsClient !== 'cares') {
+    throw new UsageError(
+      `--dns-client must be udp or cares, got '${dnsClient}'`,
+    );
+  }
   return {
+    dnsClient,
     resolvers: values.resolver?.length ? values.resolver : fromEnv,
     concurrency: integer(
       '--concurrency',
