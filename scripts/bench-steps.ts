@@ -386,9 +386,15 @@ export async function stepQuerySample(ctx: Ctx, n: number): Promise<StepRow> {
 }
 
 /** `exoscope scan` on the whole portfolio in one process. */
-export async function stepScanOne(ctx: Ctx, threads = 1): Promise<StepRow> {
+export async function stepScanOne(
+  ctx: Ctx,
+  threads = 1,
+  label = '',
+): Promise<StepRow> {
   const step =
-    threads === 1 ? 'scan, 1 process' : `scan, 1 process, --threads ${threads}`;
+    (threads === 1
+      ? 'scan, 1 process'
+      : `scan, 1 process, --threads ${threads}`) + label;
   const domains = ctx.truth.length;
   const output = join(ctx.scratch, `scan-1-t${threads}.csv`);
   log(`${step}: ${domains} domains`);

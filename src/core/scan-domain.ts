@@ -340,22 +340,42 @@ class DomainScan {
    */
   async probes(): Promise<void> {
     const d = this.domain;
-    const [, ad, dkim, teams, devices, delegation, adService] =
-      await Promise.all([
-        this.txt(),
-        this.autodiscover(),
-        this.firstAnswer(DKIM_SELECTORS.map((s) => `${s}._domainkey.${d}`)),
-        this.firstAnswer([`lyncdiscover.${d}`, `sip.${d}`]),
-        this.firstAnswer([
-          `enterpriseregistration.${d}`,
-          `enterpriseenrollment.${d}`,
-        ]),
-        this.ask(`exchangedelegation.${d}`, 'TXT'),
-        this.probe(`autodiscover.service.${d}`),
-      ]);
-    this.ev.autodiscover = ad;
+    const [, , dkim, teams, devices] = await Promise.all([
+      this.txt(),
+      this.autodiscover().then((ad) => {
+        this.ev.autodiscover = ad;
+        return this.federation(ad);
+      }),
+      this.firstAnswer(DKIM_SELECTORS.map((s) => `${s}._domainkey.${d}`)),
+      this.firstAnswer([`lyncdiscover.${d}`, `sip.${d}`]),
+      this.firstAnswer([
+        `enterpriseregistration.${d}`,
+        `enterpriseenrollment.${d}`,
+      ]),
+    ]);
     this.ev.dkim = dkim;
     this.ev.services = [...teams, ...devices];
+  }
+
+  /**
+   * The hybrid federation records, asked when MX and autodiscover do not
+   * agree on one side (both at Microsoft, or both at own servers): only
+   * then can they add to the story, and they never change the verdict.
+   */
+  async federation(ad: AutodiscoverEvidence): Promise<void> {
+    const d = this.domain;
+    const kinds = this.ev.mx.map((m) => matchHost(MX_SIGNATURES, m.exchange));
+    const adMicrosoft = ad.status === 'ok' && pointsAtMicrosoft(ad);
+    const adOwn = ad.status === 'ok' && !adMicrosoft && !ad.wildcard;
+    const agree =
+      (adMicrosoft && kinds.every((k) => k?.kind === 'microsoft')) ||
+      (adOwn && kinds.every((k) => k === null));
+    if (agree) return;
+    const [delegation, adService] = await Promise.all([
+      this.ask(`exchangedelegation.${d}`, 'TXT'),
+      this.probe(`autodiscover.service.${d}`),
+    ]);
+    this.ev.autodiscoverService = adService;
     this.ev.exchangeDelegation = {
       status: delegation.status,
       records: capRecords(delegation.records),
@@ -371,7 +391,6 @@ class DomainScan {
         wc.records,
       );
     }
-    this.ev.autodiscoverService = adService;
   }
 
   /** CNAME probes of `names` in turn, until one has a target. */
