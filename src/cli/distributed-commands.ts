@@ -28,6 +28,7 @@ import {
 import type { ChunkWorker } from '../queue/chunk-worker.js';
 import { evictionWarning } from '../queue/memory-policy.js';
 import { DEFAULT_CHUNK_SIZE, enqueueScan } from '../queue/producer.js';
+import { explainRedisError } from '../queue/queue-error.js';
 import { closeRedis, connectRedis } from '../queue/redis-connection.js';
 import {
   redactSecrets,
@@ -258,11 +259,12 @@ async function runEnqueue(
       });
       io.stdout.write(`${result.scanId}\n`);
       if (!values.quiet) {
+        const queued = result.submitted - result.added;
         const again = result.created
           ? ''
-          : ` (scan existed: ${result.alreadyDone} chunks already done${result.retried ? `, ${result.retried} failed ones retried` : ''})`;
+          : ` (scan existed: ${result.alreadyDone} chunks already done${queued ? `, ${queued} already had a job` : ''}${result.retried ? `, ${result.retried} failed ones retried` : ''})`;
         io.stderr.write(
-          `exoscope: scan ${result.scanId}: ${result.rows} rows in ${result.chunks} chunks, ${result.submitted} submitted to the queue${again}\n`,
+          `exoscope: scan ${result.scanId}: ${result.rows} rows in ${result.chunks} chunks, ${result.added} added to the queue${again}\n`,
         );
       }
       return 0;
@@ -325,6 +327,7 @@ async function runWorker(
       redis = await connectRedis(url, {
         role: 'worker',
         onError: (m) => log(`Redis: ${m}`),
+        onReconnect: () => log('Redis: connection back'),
       });
       const warning = await evictionWarning(redis);
       if (warning) log(warning);
@@ -379,7 +382,7 @@ function untilSignal(
           `${signal}: finishing ${worker.active()} active chunk(s); again to give them up`,
         );
         void worker.close().then(
-          () => done(0),
+          (closed) => done(0, closed),
           (err: unknown) => {
             log(`closing: ${String(err)}`);
             done(1);
@@ -389,13 +392,18 @@ function untilSignal(
         log(
           `${signal}: giving up the active chunks (other workers will redo them)`,
         );
-        void worker.close(true).finally(() => done(EXIT_INTERRUPTED));
+        void worker
+          .close(true)
+          .then((closed) => done(EXIT_INTERRUPTED, closed));
       }
     };
     let finished = false;
-    const done = (code: number): void => {
+    const done = (code: number, closed = true): void => {
       if (finished) return;
       finished = true;
+      // BullMQ gave up closing with Redis down and left its timers running
+      // (taskforcesh/bullmq#4656): exit once the last lines are written.
+      if (!closed) setTimeout(() => process.exit(), 1000).unref();
       process.off('SIGINT', onSignal);
       process.off('SIGTERM', onSignal);
       resolve(code);
@@ -691,11 +699,15 @@ async function* untilAborted<T>(
   }
 }
 
-/** Runs a command, scrubbing the Redis password from any error it throws. */
+/**
+ * Runs a command, scrubbing the Redis password from any error it throws and
+ * turning Redis's OOM reply into a message that says what to do.
+ */
 async function redacting<T>(url: string, run: () => Promise<T>): Promise<T> {
   try {
     return await run();
-  } catch (err) {
+  } catch (caught) {
+    const err = explainRedisError(caught, redactUrl(url));
     if (err instanceof Error) {
       err.message = redactSecrets(err.message, url);
       if (err.stack) err.stack = redactSecrets(err.stack, url);

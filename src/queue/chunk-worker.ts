@@ -3,6 +3,7 @@ import type { Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { ChunkJobData } from './chunk-codec.js';
 import { isChunkJobData } from './chunk-codec.js';
+import { OOM_ADVICE, isRedisOom } from './queue-error.js';
 import type { ChunkOutcome, ChunkProcessor } from './chunk-processor.js';
 import { QUEUE_NAME, scanKeys } from './scan-keys.js';
 
@@ -48,9 +49,14 @@ export interface ChunkWorker {
   /**
    * Stops taking jobs and waits for the active ones to finish (graceful);
    * `force` gives them up at once: their locks expire, other workers redo them.
+   * False when BullMQ did not finish closing (Redis down): its timers may
+   * then keep the process alive.
    */
-  close(force?: boolean): Promise<void>;
+  close(force?: boolean): Promise<boolean>;
 }
+
+/** How long `close` waits for BullMQ once no chunk is active. */
+const CLOSE_GRACE_MS = 5000;
 
 // Records a chunk whose job failed for good, unless its scan is gone.
 const RECORD_FAILURE = `
@@ -111,7 +117,7 @@ export function startChunkWorker(options: ChunkWorkerOptions): ChunkWorker {
     void (async () => {
       const final = (await job.getState()) === 'failed';
       options.log(
-        `chunk ${job.id} ${final ? 'FAILED for good' : 'failed, will retry'} (attempt ${job.attemptsMade}): ${err.message}`,
+        `chunk ${job.id} ${final ? 'FAILED for good' : 'failed, will retry'} (attempt ${job.attemptsMade}): ${reason(err)}`,
       );
       if (final && isChunkJobData(job.data)) {
         const keys = scanKeys(options.prefix, job.data.scan);
@@ -133,13 +139,39 @@ export function startChunkWorker(options: ChunkWorkerOptions): ChunkWorker {
       `chunk ${jobId} stalled (its worker stopped): back in the queue`,
     ),
   );
-  worker.on('error', (err) => options.log(`worker error: ${err.message}`));
+  worker.on('error', (err) => options.log(`worker error: ${reason(err)}`));
   return {
     worker,
     stats,
     active: () => active,
-    close: (force = false) => worker.close(force),
+    close: async (force = false) => {
+      // BullMQ's close waits for an 'end' event that ioredis never emits
+      // while the connection is down (taskforcesh/bullmq#4656): once no
+      // chunk is being processed, stop waiting after a grace period.
+      let timer: NodeJS.Timeout | undefined;
+      const idle = new Promise<boolean>((resolve) => {
+        const check = (): void => {
+          timer =
+            force || active === 0
+              ? setTimeout(() => resolve(false), CLOSE_GRACE_MS)
+              : setTimeout(check, 200);
+        };
+        check();
+      });
+      try {
+        return await Promise.race([worker.close(force).then(() => true), idle]);
+      } finally {
+        clearTimeout(timer);
+      }
+    },
   };
+}
+
+/** An error as one log line; Redis's OOM reply says what to do about it. */
+function reason(err: Error): string {
+  return isRedisOom(err)
+    ? `Redis is out of memory (OOM: maxmemory reached): ${OOM_ADVICE}`
+    : err.message;
 }
 
 /** The limiter interval that gives `domainsPerSecond` with chunks of `chunkSize` rows. */

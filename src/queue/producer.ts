@@ -5,7 +5,7 @@ import type { RowInput } from '../core/report.js';
 import { packRows } from './chunk-codec.js';
 import type { ChunkJobData } from './chunk-codec.js';
 import type { ChunkQueue } from './chunk-queue.js';
-import { QueueError } from './queue-error.js';
+import { OOM_ADVICE, QueueError, isRedisOom } from './queue-error.js';
 import { JOB_NAME, chunkJobId, scanKeys } from './scan-keys.js';
 import { LAYOUT_VERSION, readMeta } from './scan-meta.js';
 import type { ScanMeta } from './scan-meta.js';
@@ -43,6 +43,8 @@ export interface EnqueueResult {
   chunks: number;
   /** Chunks handed to BullMQ (it ignores those whose job still exists). */
   submitted: number;
+  /** Of those, the chunks that had no job: the jobs this run added. */
+  added: number;
   /** Chunks skipped because their result is already stored. */
   alreadyDone: number;
   /** Failed chunk jobs moved back to wait. */
@@ -61,6 +63,21 @@ export interface EnqueueResult {
 export async function enqueueScan(
   options: EnqueueOptions,
 ): Promise<EnqueueResult> {
+  try {
+    return await enqueueRows(options);
+  } catch (err) {
+    if (!isRedisOom(err)) throw err;
+    // The chunks queued so far stay: the same enqueue, run again once there
+    // is room, queues only the rest.
+    throw new QueueError(
+      'EXO_REDIS_OOM',
+      `Redis is out of memory (OOM: maxmemory reached); scan ${options.scanId} is only partly queued: ${OOM_ADVICE}, then run enqueue again with --scan ${options.scanId} to queue the rest`,
+      { cause: err },
+    );
+  }
+}
+
+async function enqueueRows(options: EnqueueOptions): Promise<EnqueueResult> {
   const { redis, queue, scanId, source } = options;
   const keys = scanKeys(options.prefix, scanId);
   const existing = await readMeta(redis, keys);
@@ -92,6 +109,7 @@ export async function enqueueScan(
   let chunk: RowInput[] = [];
   let chunks = 0;
   let submitted = 0;
+  let added = 0;
   let alreadyDone = 0;
   let batch: { chunk: number; data: ChunkJobData }[] = [];
 
@@ -110,6 +128,11 @@ export async function enqueueScan(
     const todo = batch.filter((_b, i) => done[i] === null);
     alreadyDone += batch.length - todo.length;
     if (todo.length > 0) {
+      const jobs = redis.pipeline();
+      for (const b of todo)
+        jobs.exists(queue.toKey(chunkJobId(scanId, b.chunk)));
+      const had = (await jobs.exec()) ?? [];
+      added += had.filter(([err, n]) => err === null && n === 0).length;
       await queue.addBulk(
         todo.map((b) => ({
           name: JOB_NAME,
@@ -202,6 +225,7 @@ export async function enqueueScan(
     rows,
     chunks,
     submitted,
+    added,
     alreadyDone,
     retried,
     created: !existing,

@@ -3,6 +3,7 @@ export type QueueErrorCode =
   | 'EXO_REDIS_MISSING'
   | 'EXO_REDIS_URL'
   | 'EXO_REDIS_UNREACHABLE'
+  | 'EXO_REDIS_OOM'
   | 'EXO_SCAN_ID'
   | 'EXO_SCAN_NOT_FOUND'
   | 'EXO_SCAN_MISMATCH'
@@ -19,4 +20,29 @@ export class QueueError extends Error {
   ) {
     super(message, options);
   }
+}
+
+/** What to do when Redis is full: one sentence, for errors and worker logs. */
+export const OOM_ADVICE =
+  "raise Redis's maxmemory, or free memory by collecting finished scans (collect --keep 0 deletes their keys)";
+
+/**
+ * Whether Redis refused a write because it reached `maxmemory` (with the
+ * `noeviction` policy): an `OOM command not allowed ...` reply.
+ */
+export function isRedisOom(err: unknown): boolean {
+  return err instanceof Error && /^OOM\b/.test(err.message);
+}
+
+/**
+ * A Redis OOM reply as a one-line error that says what to do; other errors
+ * unchanged. `where` is the redacted URL.
+ */
+export function explainRedisError(err: unknown, where: string): unknown {
+  if (!isRedisOom(err)) return err;
+  return new QueueError(
+    'EXO_REDIS_OOM',
+    `Redis at ${where} is out of memory (OOM: maxmemory reached): ${OOM_ADVICE}`,
+    { cause: err },
+  );
 }

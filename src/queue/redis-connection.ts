@@ -18,6 +18,8 @@ export interface ConnectOptions {
   timeoutMs?: number;
   /** Where connection errors after the first are reported (redacted). */
   onError?: (message: string) => void;
+  /** Called when the connection is ready again after a drop. */
+  onReconnect?: () => void;
 }
 
 /**
@@ -72,6 +74,12 @@ export async function connectRedis(
       }),
     ]);
     connected = true;
+    let dropped = false;
+    redis.on('close', () => (dropped = true));
+    redis.on('ready', () => {
+      if (dropped) options.onReconnect?.();
+      dropped = false;
+    });
     return redis;
   } catch (err) {
     redis.disconnect();
