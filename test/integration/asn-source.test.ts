@@ -1,5 +1,5 @@
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
@@ -19,7 +19,7 @@ import {
 const NONE = { asn: null, org: '', prefix: '', source: 'none' };
 
 describe('packaged source (@ip-location-db/asn)', () => {
-  const source = createPackagedAsnSource();
+  const source = createPackagedAsnSource({ cacheDir: null });
 
   const cases: [string, number, RegExp][] = [
     ['52.101.40.26', 8075, /Microsoft/],
@@ -64,6 +64,29 @@ describe('packaged source (@ip-location-db/asn)', () => {
     expect(owners[1]).toMatchObject({ asn: 8075 });
     expect(fresh.size()).toBeGreaterThan(400_000);
     expect(fresh.warnings()).toEqual([]);
+  });
+
+  it('keeps the built table in the cache folder and reads it back on the next run', async () => {
+    const cacheDir = await mkdtemp(join(tmpdir(), 'exoscope-asn-cache-'));
+    try {
+      const first = createPackagedAsnSource({ cacheDir });
+      const built = await first.lookup('52.101.40.26');
+      const files = await readdir(cacheDir);
+      expect(files).toHaveLength(1);
+      expect(files[0]).toMatch(/^asn-2\.3\.\d+-.*\.bin$/);
+      const second = createPackagedAsnSource({ cacheDir });
+      expect(await second.lookup('52.101.40.26')).toEqual(built);
+      expect(await second.lookup('2a00:1450:400c:c0a::1b')).toMatchObject({
+        asn: 15169,
+      });
+      // a damaged cache is rebuilt from the dataset, not trusted
+      await writeFile(join(cacheDir, files[0] as string), 'EXOASN01 garbage');
+      const third = createPackagedAsnSource({ cacheDir });
+      expect(await third.lookup('52.101.40.26')).toEqual(built);
+      expect(third.warnings()).toEqual([]);
+    } finally {
+      await rm(cacheDir, { recursive: true, force: true });
+    }
   });
 
   it('answers none with one warning when the data is missing', async () => {
