@@ -45,11 +45,12 @@ export async function* scanOnThreads(
     concurrency: number;
   },
 ): AsyncGenerator<ThreadedRow> {
-  const perThread = Math.max(1, Math.ceil(setup.concurrency / threads));
+  const share = threadShare(setup, threads);
+  const perThread = share.concurrency;
   // Batches sent ahead of the results read: enough to keep every thread busy.
   const ahead = Math.max(2, Math.ceil((perThread * 4) / BATCH));
   const workers = Array.from({ length: threads }, () =>
-    startThread({ ...setup, concurrency: perThread, batchSize: BATCH }),
+    startThread({ ...share, batchSize: BATCH }),
   );
   // sizes[i]: the sizes of the batches sent to thread i, not yet read back
   const sizes: number[][] = workers.map(() => []);
@@ -98,6 +99,20 @@ export async function* scanOnThreads(
   } finally {
     await Promise.all(workers.map((w) => w.terminate()));
   }
+}
+
+/**
+ * One thread's part of the run's budgets: `--concurrency` and `--rate` are
+ * for the whole run, so each of `threads` threads gets its share.
+ */
+export function threadShare<
+  S extends { concurrency: number; deps: DepsOptions },
+>(setup: S, threads: number): S {
+  return {
+    ...setup,
+    concurrency: Math.max(1, Math.ceil(setup.concurrency / threads)),
+    deps: { ...setup.deps, rate: setup.deps.rate / threads },
+  };
 }
 
 interface ThreadHandle {
