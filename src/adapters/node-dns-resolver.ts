@@ -12,6 +12,14 @@ import type {
   QueryType,
   RdataOf,
 } from '../core/dns.js';
+import {
+  CANCELLED,
+  TIMED_OUT,
+  errorOutcome,
+  isRetryable,
+  toQueryResult,
+} from './dns-outcome.js';
+import type { TryOutcome } from './dns-outcome.js';
 
 /** Options of {@link createNodeDnsResolver}. */
 export interface ResolverOptions {
@@ -116,21 +124,7 @@ function integerOption(
   return value;
 }
 
-/** The outcome of one try on one server. */
-interface TryOutcome {
-  status: QueryStatus;
-  records: RdataOf[QueryType][];
-  error?: string;
-}
-
 type Callback = (err: NodeJS.ErrnoException | null, raw?: unknown) => void;
-
-const TIMED_OUT: TryOutcome = { status: 'timeout', records: [] };
-const CANCELLED: TryOutcome = {
-  status: 'error',
-  records: [],
-  error: 'ECANCELLED',
-};
 
 const STATUS_OF_CODE: Readonly<Record<string, QueryStatus>> = {
   ENODATA: 'nodata',
@@ -140,27 +134,13 @@ const STATUS_OF_CODE: Readonly<Record<string, QueryStatus>> = {
   EREFUSED: 'refused',
 };
 
-/**
- * Errors that are about the server or the path to it rather than the name, so
- * the next server may do better. EBADRESP is what c-ares reports for an
- * unparseable reply carrying our query id.
- */
-const RETRYABLE_CODES: ReadonlySet<string> = new Set([
-  'ECONNREFUSED',
-  'ECONNRESET',
-  'EOF',
-  'EBADRESP',
-]);
-
 function fromError(err: unknown): TryOutcome {
   const code =
     err !== null && typeof err === 'object' && 'code' in err
       ? String(err.code)
       : String(err);
   const status = STATUS_OF_CODE[code];
-  return status
-    ? { status, records: [] }
-    : { status: 'error', records: [], error: code };
+  return status ? { status, records: [] } : errorOutcome(code);
 }
 
 /** Lower-case, no trailing dot; the root ('.', or '' from c-ares) becomes ''. */
@@ -307,19 +287,6 @@ class Channel {
   }
 }
 
-function isRetryable(outcome: TryOutcome): boolean {
-  switch (outcome.status) {
-    case 'timeout':
-    case 'servfail':
-    case 'refused':
-      return true;
-    case 'error':
-      return RETRYABLE_CODES.has(outcome.error ?? '');
-    default:
-      return false;
-  }
-}
-
 /**
  * Creates a {@link DnsPort} on `node:dns` (c-ares). Each query starts on the
  * next server round-robin; a timeout, SERVFAIL, REFUSED or connection failure
@@ -423,16 +390,13 @@ export function createNodeDnsResolver(
           : await channel.try(name, type, timeoutMs);
       if (t >= retries || !isRetryable(outcome)) break;
     }
-    const result: QueryResult<T> = {
+    return toQueryResult(
       name,
       type,
-      status: outcome.status,
-      records: (outcome.status === 'ok' ? outcome.records : []) as RdataOf[T][],
-      resolver: servers[server] as string,
-      ms: performance.now() - started,
-    };
-    if (outcome.error !== undefined) result.error = outcome.error;
-    return result;
+      outcome,
+      servers[server] as string,
+      started,
+    );
   }
 
   return {
