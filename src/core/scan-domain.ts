@@ -340,21 +340,48 @@ class DomainScan {
    */
   async probes(): Promise<void> {
     const d = this.domain;
-    const [, , dkim, teams, devices] = await Promise.all([
+    const ad = this.autodiscover();
+    const [, , dkim, services] = await Promise.all([
       this.txt(),
-      this.autodiscover().then((ad) => {
-        this.ev.autodiscover = ad;
-        return this.federation(ad);
+      ad.then((found) => {
+        this.ev.autodiscover = found;
+        return this.federation(found);
       }),
       this.firstAnswer(DKIM_SELECTORS.map((s) => `${s}._domainkey.${d}`)),
+      ad.then((found) => this.services(found)),
+    ]);
+    this.ev.dkim = dkim;
+    this.ev.services = services;
+  }
+
+  /**
+   * The Teams (lyncdiscover, sip) and Intune (enterpriseregistration,
+   * enterpriseenrollment) CNAMEs: they prove a Microsoft 365 tenant exists
+   * and never decide a verdict. When MX and autodiscover both point to
+   * Microsoft the tenant is already proven: they are not asked.
+   */
+  async services(ad: AutodiscoverEvidence): Promise<ProbeEvidence[]> {
+    if (this.allAtMicrosoft(ad)) return [];
+    const d = this.domain;
+    const [teams, devices] = await Promise.all([
       this.firstAnswer([`lyncdiscover.${d}`, `sip.${d}`]),
       this.firstAnswer([
         `enterpriseregistration.${d}`,
         `enterpriseenrollment.${d}`,
       ]),
     ]);
-    this.ev.dkim = dkim;
-    this.ev.services = [...teams, ...devices];
+    return [...teams, ...devices];
+  }
+
+  /** Every MX host and autodiscover at Microsoft: Exchange Online, proven. */
+  allAtMicrosoft(ad: AutodiscoverEvidence): boolean {
+    return (
+      ad.status === 'ok' &&
+      pointsAtMicrosoft(ad) &&
+      this.ev.mx.every(
+        (m) => matchHost(MX_SIGNATURES, m.exchange)?.kind === 'microsoft',
+      )
+    );
   }
 
   /**
@@ -364,12 +391,11 @@ class DomainScan {
    */
   async federation(ad: AutodiscoverEvidence): Promise<void> {
     const d = this.domain;
-    const kinds = this.ev.mx.map((m) => matchHost(MX_SIGNATURES, m.exchange));
-    const adMicrosoft = ad.status === 'ok' && pointsAtMicrosoft(ad);
-    const adOwn = ad.status === 'ok' && !adMicrosoft && !ad.wildcard;
+    const adOwn = ad.status === 'ok' && !pointsAtMicrosoft(ad) && !ad.wildcard;
     const agree =
-      (adMicrosoft && kinds.every((k) => k?.kind === 'microsoft')) ||
-      (adOwn && kinds.every((k) => k === null));
+      this.allAtMicrosoft(ad) ||
+      (adOwn &&
+        this.ev.mx.every((m) => matchHost(MX_SIGNATURES, m.exchange) === null));
     if (agree) return;
     const [delegation, adService] = await Promise.all([
       this.ask(`exchangedelegation.${d}`, 'TXT'),

@@ -67,6 +67,24 @@ const records: FakeRecord[] = [
   a('slowad-test.mail.protection.outlook.com', '40.107.5.5'),
   // the apex exists without MX
   a('nomx.test', '198.18.6.6'),
+  // query plan: Exchange Online proven by MX and autodiscover, with Teams
+  mx('cloud.test', 'cloud-test.mail.protection.outlook.com', 0),
+  a('cloud-test.mail.protection.outlook.com', '52.101.7.7'),
+  cname('autodiscover.cloud.test', 'autodiscover.outlook.com'),
+  cname('lyncdiscover.cloud.test', 'webdir.online.lync.com'),
+  // query plan: own server for both, and a Teams tenant beside it
+  mx('onprem.test', 'mail.onprem.test'),
+  a('mail.onprem.test', '198.18.8.8'),
+  cname('autodiscover.onprem.test', 'mail.onprem.test'),
+  cname('lyncdiscover.onprem.test', 'webdir.online.lync.com'),
+  // query plan: EOP MX, autodiscover on premises (hybrid)
+  mx('split.test', 'split-test.mail.protection.outlook.com', 0),
+  a('split-test.mail.protection.outlook.com', '52.101.9.9'),
+  cname('autodiscover.split.test', 'mail.split.test'),
+  a('mail.split.test', '198.18.9.9'),
+  // query plan: Google MX settles the verdict
+  mx('gmail.test', 'aspmx.l.google.com', 1),
+  a('aspmx.l.google.com', '142.250.1.1'),
 ];
 
 let server: FakeDnsServer;
@@ -163,5 +181,70 @@ describe('scanDomain on hand-made zones', () => {
   it('tells NXDOMAIN from no MX', async () => {
     expect((await scan('nomx.test')).status).toBe('no-mx');
     expect((await scan('absent.test')).status).toBe('nxdomain');
+  });
+});
+
+describe('the query plan asks only what can add to the evidence', () => {
+  const asked = async (d: string) => {
+    const ev = await scan(d);
+    const names = ev.queries.map(
+      (q) => `${q.type} ${q.name.replace(`.${d}`, '')}`,
+    );
+    return { ev, names };
+  };
+
+  it('Exchange Online proven by MX and autodiscover: no Teams/Intune probes, no federation records', async () => {
+    const { ev, names } = await asked('cloud.test');
+    expect(classify(ev).classification).toBe('exchange-online');
+    expect(names).toContain('CNAME autodiscover');
+    expect(names).toContain('CNAME selector1._domainkey');
+    expect(
+      names.filter((n) =>
+        /lyncdiscover|sip|enterprise|exchangedelegation|autodiscover\.service/.test(
+          n,
+        ),
+      ),
+    ).toEqual([]);
+    expect(ev.services).toEqual([]);
+  });
+
+  it('own servers for MX and autodiscover: Teams/Intune asked (a tenant is news), federation not', async () => {
+    const { ev, names } = await asked('onprem.test');
+    const v = classify(ev);
+    expect(v.classification).toBe('exchange-onprem');
+    expect(v.reasons).toContain('teams-lyncdiscover');
+    expect(names).toContain('CNAME lyncdiscover');
+    expect(names).not.toContain('CNAME sip');
+    expect(names).toEqual(
+      expect.arrayContaining([
+        'CNAME enterpriseregistration',
+        'CNAME enterpriseenrollment',
+      ]),
+    );
+    expect(names).not.toContain('TXT exchangedelegation');
+  });
+
+  it('MX and autodiscover disagree: federation records and Teams/Intune asked', async () => {
+    const { ev, names } = await asked('split.test');
+    expect(classify(ev).classification).toBe('hybrid');
+    expect(names).toEqual(
+      expect.arrayContaining([
+        'TXT exchangedelegation',
+        'CNAME autodiscover.service',
+        'CNAME lyncdiscover',
+        'CNAME sip',
+        'CNAME enterpriseregistration',
+      ]),
+    );
+  });
+
+  it('Google MX: MX, its address and the apex TXT, nothing Microsoft', async () => {
+    const { ev, names } = await asked('gmail.test');
+    expect(classify(ev).classification).toBe('google-workspace');
+    expect(names.sort()).toEqual([
+      'A aspmx.l.google.com',
+      'MX gmail.test',
+      'TXT gmail.test',
+    ]);
   });
 });
