@@ -14,8 +14,10 @@ import type { ScanMeta } from './scan-meta.js';
 export const DEFAULT_KEEP_SECONDS = 3600;
 /** Chunks fetched per HMGET while writing. */
 const FETCH_CHUNKS = 16;
-/** Polls without progress before collect looks for failed or lost chunks. */
-const STUCK_POLLS = 10;
+/** Time without progress before collect looks for failed or lost chunks. */
+const STUCK_MS = 10_000;
+/** Default time between looks at the results hash while waiting. */
+const DEFAULT_POLL_MS = 250;
 
 /** Where a scan stands, as collect sees it while waiting. */
 export interface CollectProgress {
@@ -38,7 +40,7 @@ export interface CollectOptions {
   wait: boolean;
   /** Seconds the scan's keys stay after writing; 0 deletes them at once. */
   keepSeconds: number;
-  /** Between looks at the results hash while waiting. Default 1000 ms. */
+  /** Between looks at the results hash while waiting. Default 250 ms. */
   pollMs?: number;
   onProgress?: (p: CollectProgress) => void;
   signal?: AbortSignal;
@@ -54,9 +56,11 @@ export interface CollectResult {
 }
 
 /**
- * `collect`: waits until every chunk of the scan has its result, then writes
- * the rows in input order, streaming chunk after chunk through the sink (a
- * temporary file renamed at the end), and sets the scan's keys to expire.
+ * `collect`: writes the scan's rows in input order through the sink (a
+ * temporary file renamed at the end), chunk after chunk as soon as each is
+ * stored and every chunk before it is written, so that little is left to
+ * write when the last chunk arrives; then sets the scan's keys to expire.
+ * Without `wait`, an unfinished scan fails before anything is opened.
  * Reading changes nothing, so running it again writes the same file.
  */
 export async function collectScan(
@@ -64,45 +68,82 @@ export async function collectScan(
 ): Promise<CollectResult> {
   const { redis, scanId } = options;
   const keys = scanKeys(options.prefix, scanId);
-  const meta = await waitForScan(options, keys);
-  const total = meta.rows ?? 0;
-  const chunks = meta.chunks ?? 0;
+  let state = await scanState(options, keys);
+  if (!options.wait && !finished(state)) {
+    const { meta, done, failed } = state;
+    throw new QueueError(
+      'EXO_SCAN_INCOMPLETE',
+      `scan ${scanId} is not finished: ${done}/${meta.chunks ?? `${meta.enqueuedChunks}+`} chunks done, ${failed} failed${meta.chunks === null ? ', enqueue still reading' : ''}`,
+    );
+  }
 
-  const sink = await options.openSink(meta);
+  const sink = await options.openSink(state.meta);
   const classification = new Map<string, number>();
   const status = new Map<string, number>();
-  const tally = tallier(meta, classification, status);
+  const tally = tallier(state.meta, classification, status);
+  const pollMs = options.pollMs ?? DEFAULT_POLL_MS;
+  const stuckPolls = Math.max(1, Math.ceil(STUCK_MS / pollMs));
+  let next = 0;
   let rows = 0;
+  let lastDone = -1;
+  let still = 0;
   try {
-    for (let first = 0; first < chunks; first += FETCH_CHUNKS) {
-      options.signal?.throwIfAborted();
-      const ids: string[] = [];
-      for (let i = first; i < Math.min(first + FETCH_CHUNKS, chunks); i++)
-        ids.push(String(i));
-      const stored = await redis.hmgetBuffer(keys.results, ...ids);
-      for (let k = 0; k < ids.length; k++) {
-        const i = first + k;
-        const buf = stored[k];
-        if (!buf) {
-          throw new QueueError(
-            'EXO_SCAN_INCOMPLETE',
-            `scan ${scanId}: chunk ${i} has no result (expired?)`,
-          );
+    for (;;) {
+      const { meta } = state;
+      // Chunks whose size is certain: all once the producer is done, until
+      // then all but the newest (which may be the short last one).
+      const known = meta.chunks ?? Math.max(0, meta.enqueuedChunks - 1);
+      while (next < known) {
+        options.signal?.throwIfAborted();
+        const ids: string[] = [];
+        for (let i = next; i < Math.min(next + FETCH_CHUNKS, known); i++)
+          ids.push(String(i));
+        const stored = await redis.hmgetBuffer(keys.results, ...ids);
+        const ready = stored.findIndex((buf) => !buf);
+        for (const buf of ready < 0 ? stored : stored.slice(0, ready)) {
+          const chunkRowsOut = unpackRendered(buf as Buffer);
+          const expected =
+            meta.rows === null
+              ? meta.chunkSize
+              : chunkRows(next, meta.chunkSize, meta.rows);
+          if (chunkRowsOut.length !== expected) {
+            throw new QueueError(
+              'EXO_SCAN_INCOMPLETE',
+              `scan ${scanId}: chunk ${next} holds ${chunkRowsOut.length} rows, expected ${expected}`,
+            );
+          }
+          for (const row of chunkRowsOut) {
+            await sink.writeRendered(row);
+            tally(row);
+          }
+          rows += chunkRowsOut.length;
+          next++;
         }
-        const chunkRowsOut = unpackRendered(buf);
-        const expected = chunkRows(i, meta.chunkSize, total);
-        if (chunkRowsOut.length !== expected) {
-          throw new QueueError(
-            'EXO_SCAN_INCOMPLETE',
-            `scan ${scanId}: chunk ${i} holds ${chunkRowsOut.length} rows, expected ${expected}`,
-          );
-        }
-        for (const row of chunkRowsOut) {
-          await sink.writeRendered(row);
-          tally(row);
-        }
-        rows += chunkRowsOut.length;
+        if (ready >= 0) break;
       }
+      if (meta.chunks !== null && next >= meta.chunks) break;
+      if (finished(state)) {
+        // Every chunk counted as stored, yet one is missing from the hash.
+        throw new QueueError(
+          'EXO_SCAN_INCOMPLETE',
+          `scan ${scanId}: chunk ${next} has no result (expired?)`,
+        );
+      }
+      options.onProgress?.({
+        done: state.done,
+        failed: state.failed,
+        chunks: meta.chunks,
+        chunkSize: meta.chunkSize,
+        rows: meta.rows,
+      });
+      still = state.done === lastDone ? still + 1 : 0;
+      lastDone = state.done;
+      if (meta.chunks !== null && still >= stuckPolls) {
+        still = 0;
+        await findStuckChunks(options, keys, meta.chunks);
+      }
+      await sleep(pollMs, options.signal);
+      state = await scanState(options, keys);
     }
     await sink.close();
   } catch (err) {
@@ -118,60 +159,47 @@ export async function collectScan(
   } else {
     await redis.del(...allScanKeys(keys));
   }
-  return { rows, chunks, classification, status };
+  return { rows, chunks: state.meta.chunks ?? 0, classification, status };
 }
 
-/** Polls until every chunk is stored; throws when the scan cannot finish. */
-async function waitForScan(
+interface ScanState {
+  meta: ScanMeta;
+  /** Chunks with a result. */
+  done: number;
+  /** Chunks that failed for good. */
+  failed: number;
+}
+
+const finished = ({ meta, done }: ScanState): boolean =>
+  meta.chunks !== null && done >= meta.chunks;
+
+/** Where the scan stands; throws when it does not exist or cannot finish. */
+async function scanState(
   options: CollectOptions,
   keys: ScanKeys,
-): Promise<ScanMeta> {
+): Promise<ScanState> {
   const { redis, scanId } = options;
-  let lastDone = -1;
-  let still = 0;
-  for (;;) {
-    options.signal?.throwIfAborted();
-    const meta = await readMeta(redis, keys);
-    if (!meta) {
-      throw new QueueError(
-        'EXO_SCAN_NOT_FOUND',
-        `no scan '${scanId}' in Redis (never enqueued, or collected and expired)`,
-      );
-    }
-    const [done, failed] = await Promise.all([
-      redis.hlen(keys.results),
-      redis.hlen(keys.failed),
-    ]);
-    if (meta.chunks !== null && done >= meta.chunks) return meta;
-    if (meta.chunks !== null && failed > 0 && done + failed >= meta.chunks) {
-      const reasons = await redis.hgetall(keys.failed);
-      const [chunk, reason] = Object.entries(reasons)[0] ?? ['?', '?'];
-      throw new QueueError(
-        'EXO_SCAN_FAILED',
-        `scan ${scanId}: ${failed} chunk(s) failed for good (chunk ${chunk}: ${reason}); fix the cause, then re-run enqueue with --scan ${scanId} to retry them`,
-      );
-    }
-    if (!options.wait) {
-      throw new QueueError(
-        'EXO_SCAN_INCOMPLETE',
-        `scan ${scanId} is not finished: ${done}/${meta.chunks ?? `${meta.enqueuedChunks}+`} chunks done, ${failed} failed${meta.chunks === null ? ', enqueue still reading' : ''}`,
-      );
-    }
-    options.onProgress?.({
-      done,
-      failed,
-      chunks: meta.chunks,
-      chunkSize: meta.chunkSize,
-      rows: meta.rows,
-    });
-    still = done === lastDone ? still + 1 : 0;
-    lastDone = done;
-    if (meta.chunks !== null && still >= STUCK_POLLS) {
-      still = 0;
-      await findStuckChunks(options, keys, meta.chunks);
-    }
-    await sleep(options.pollMs ?? 1000, options.signal);
+  options.signal?.throwIfAborted();
+  const meta = await readMeta(redis, keys);
+  if (!meta) {
+    throw new QueueError(
+      'EXO_SCAN_NOT_FOUND',
+      `no scan '${scanId}' in Redis (never enqueued, or collected and expired)`,
+    );
   }
+  const [done, failed] = await Promise.all([
+    redis.hlen(keys.results),
+    redis.hlen(keys.failed),
+  ]);
+  if (meta.chunks !== null && failed > 0 && done + failed >= meta.chunks) {
+    const reasons = await redis.hgetall(keys.failed);
+    const [chunk, reason] = Object.entries(reasons)[0] ?? ['?', '?'];
+    throw new QueueError(
+      'EXO_SCAN_FAILED',
+      `scan ${scanId}: ${failed} chunk(s) failed for good (chunk ${chunk}: ${reason}); fix the cause, then re-run enqueue with --scan ${scanId} to retry them`,
+    );
+  }
+  return { meta, done, failed };
 }
 
 /**

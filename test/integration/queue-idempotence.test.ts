@@ -323,3 +323,53 @@ describe('exactly one row per input row', () => {
     }
   });
 });
+
+describe('collect while the scan runs', () => {
+  it('writes each chunk as soon as it and every chunk before it are stored, in input order', async () => {
+    await enqueue('stream');
+    const jobs = (await waitingJobs()).sort((x, y) => x.chunk - y.chunk);
+    expect(jobs).toHaveLength(CHUNKS);
+    const path = join(dir.path, 'stream.csv');
+    let written = 0;
+    const byChunk = (n: number) =>
+      jobs.find((j) => j.chunk === n) as ChunkJobData;
+    for (const n of [0, 1, 3]) await process_(byChunk(n));
+
+    const collecting = collectScan({
+      redis,
+      queue,
+      prefix,
+      scanId: 'stream',
+      openSink: async (meta) => {
+        const sink = await openSink({
+          path,
+          format: meta.format,
+          inputHeader: meta.header,
+          force: true,
+        });
+        return {
+          ...sink,
+          writeRendered: (row) => {
+            written++;
+            return sink.writeRendered(row);
+          },
+        };
+      },
+      wait: true,
+      pollMs: 20,
+      keepSeconds: 60,
+      now: Date.now,
+    });
+    // Chunks 0 and 1 go out while the scan runs; 3 waits for 2.
+    await until(() => written === 2 * CHUNK, 10_000, 'chunks 0 and 1');
+    await new Promise((r) => setTimeout(r, 200));
+    expect(written).toBe(2 * CHUNK);
+    for (const job of jobs.filter((j) => ![0, 1, 3].includes(j.chunk))) {
+      await process_(job);
+    }
+    const result = await collecting;
+    expect(result.rows).toBe(ROWS);
+    expect(written).toBe(ROWS);
+    expect(ids(readFileSync(path, 'utf8'))).toEqual(inOrder);
+  });
+});
