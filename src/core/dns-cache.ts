@@ -17,15 +17,21 @@ interface Entry {
 
 /**
  * Memoises answers for names many domains share (Google's MX hosts, gateway
- * hosts, provider SPF includes) so a run asks each once. Failures are not
- * kept: the next domain asks again. Concurrent askers share one query.
+ * hosts, provider SPF includes) so a run asks each once. A name is kept from
+ * its second ask on: most names outside a domain belong to that domain alone
+ * (`<tenant>.mail.protection.outlook.com`), and keeping them filled the
+ * cache with answers nobody asked for again. Failures are not kept: the next
+ * domain asks again. Concurrent askers of a kept name share one query.
  */
 export function createDnsCache(
   inner: DnsPort,
   options: DnsCacheOptions,
 ): DnsPort & { stats(): { hits: number; misses: number } } {
   const maxAge = options.maxAgeMs ?? 600_000;
-  const entries = new GenerationalCache<string, Entry>(options.size ?? 20_000);
+  const size = options.size ?? 20_000;
+  const entries = new GenerationalCache<string, Entry>(size);
+  /** Names asked once and not kept (yet). */
+  const seen = new GenerationalCache<string, true>(size);
   let hits = 0;
   let misses = 0;
   return {
@@ -39,6 +45,11 @@ export function createDnsCache(
       }
       misses++;
       const result = inner.query(name, type);
+      if (!hit && !seen.get(key)) {
+        seen.set(key, true);
+        return result;
+      }
+      seen.delete(key);
       const entry = { at: now, result };
       entries.set(key, entry);
       void result.then((r) => {
