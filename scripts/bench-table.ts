@@ -188,3 +188,34 @@ export function formatDuration(seconds: number): string {
   const m = Math.floor(seconds / 60);
   return `${m} min ${Math.round(seconds - 60 * m)} s`;
 }
+
+/**
+ * One row for a step run several times: a run that failed or was not 100 %
+ * correct if there is one (a fast wrong result does not count), else the
+ * run with the median domains/s (the lower of the two middle ones for an
+ * even count), its note saying so and listing every run's rate.
+ */
+export function medianRow(runs: readonly StepRow[]): StepRow {
+  const first = runs[0];
+  if (!first) throw new RangeError('medianRow: no runs');
+  if (runs.length === 1) return first;
+  const rates = runs.map((r) => r.domainsPerS);
+  const bad = runs.findIndex((r) => r.ok === false || r.domainsPerS === null);
+  const pick =
+    bad >= 0
+      ? bad
+      : runs
+          .map((_r, i) => i)
+          .sort((a, b) => (rates[a] as number) - (rates[b] as number) || a - b)[
+          Math.floor((runs.length - 1) / 2)
+        ];
+  const row = runs[pick as number] as StepRow;
+  const list = rates
+    .map((r) => (r === null ? 'failed' : Math.round(r)))
+    .join(', ');
+  const why =
+    bad >= 0
+      ? `run ${bad + 1} of ${runs.length} shown: it failed or was wrong (domains/s of the runs: ${list})`
+      : `median of ${runs.length} runs by domains/s (${list}); the other figures are that run's`;
+  return { ...row, note: row.note ? `${row.note}; ${why}` : why };
+}

@@ -44,7 +44,7 @@ import {
   stepStartup,
 } from './bench-steps.js';
 import type { Ctx } from './bench-steps.js';
-import { formatDuration, renderReport } from './bench-table.js';
+import { formatDuration, medianRow, renderReport } from './bench-table.js';
 import type {
   BenchReport,
   Machine,
@@ -78,6 +78,9 @@ Portfolio and server:
 
 Steps (all on by default):
   --floor-runs N       runs of floor.mjs before and after (default 3)
+  --scan-runs N        runs of each warm exoscope step, taken in turn (1 process,
+                       --threads 2, halves, distributed, then again); the row
+                       shown is the median by domains/s (default 3)
   --no-dnsperf         skip dnsperf (Debian package, installed if missing)
   --dnsperf-seconds S  dnsperf run length (default 10)
   --dnsperf-clients N  dnsperf -c (default 4)
@@ -112,6 +115,7 @@ const NUMBERS = {
   seed: [1, 0, 2 ** 31],
   port: [35353, 1024, 65532],
   'floor-runs': [3, 1, 21],
+  'scan-runs': [3, 1, 21],
   'dnsperf-seconds': [10, 1, 600],
   'dnsperf-clients': [4, 1, 64],
   'dnsperf-max-qps': [0, 0, 10_000_000],
@@ -139,6 +143,7 @@ export interface BenchOptions {
   keep: boolean;
   port: number;
   floorRuns: number;
+  scanRuns: number;
   dnsperf: {
     enabled: boolean;
     seconds: number;
@@ -201,6 +206,7 @@ export function parseOptions(argv: string[]): BenchOptions | null {
     keep: flag('keep'),
     port: num('port'),
     floorRuns: num('floor-runs'),
+    scanRuns: num('scan-runs'),
     dnsperf: {
       enabled: !flag('no-dnsperf'),
       seconds: num('dnsperf-seconds'),
@@ -308,10 +314,21 @@ async function mainSteps(
   // (SRV, exchangedelegation, wildcard probes, ...), on the same 2 cores;
   // floor.mjs is measured warm (median of 3), so the compared rows are too.
   steps.push(await stepScanOne(ctx, 1, ' (recursor cold)'));
-  steps.push(await stepScanOne(ctx));
-  steps.push(await stepScanOne(ctx, 2));
-  if (opts.split) steps.push(await stepScanSplit(ctx));
-  if (opts.distributed) steps.push(await stepDistributed(ctx, opts.redis));
+  // The warm steps in turn, --scan-runs times: the machine's speed drifts
+  // by ±20 % between minutes, and a drift then touches every step alike.
+  const warm: (() => Promise<StepRow>)[] = [
+    () => stepScanOne(ctx),
+    () => stepScanOne(ctx, 2),
+    ...(opts.split ? [() => stepScanSplit(ctx)] : []),
+    ...(opts.distributed ? [() => stepDistributed(ctx, opts.redis)] : []),
+  ];
+  const runs: StepRow[][] = warm.map(() => []);
+  for (let r = 0; r < opts.scanRuns; r++) {
+    if (opts.scanRuns > 1)
+      log(`warm steps: round ${r + 1} of ${opts.scanRuns}`);
+    for (const [i, step] of warm.entries()) runs[i]?.push(await step());
+  }
+  steps.push(...runs.map(medianRow));
   const after = await stepFloor(ctx, 'after', opts.floorRuns);
   steps.push(after.row);
   for (const f of [before.floor, after.floor])

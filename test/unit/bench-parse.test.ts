@@ -14,7 +14,12 @@ import {
   redisInfoNumber,
 } from '../../scripts/bench-parse.js';
 import { memoryPlan } from '../../scripts/bench-memory.js';
-import { alignedTable, formatDuration } from '../../scripts/bench-table.js';
+import {
+  alignedTable,
+  formatDuration,
+  medianRow,
+} from '../../scripts/bench-table.js';
+import type { StepRow } from '../../scripts/bench-table.js';
 
 describe('parseFloorSummary', () => {
   const out = [
@@ -279,5 +284,52 @@ describe('memoryPlan', () => {
     [2_000_001, { count: 666_667, repeats: 3 }],
   ])('reaches %i rows within what the generator can write', (rows, plan) => {
     expect(memoryPlan(rows)).toEqual(plan);
+  });
+});
+
+describe('medianRow', () => {
+  const row = (rate: number | null, ok: boolean | null = true): StepRow => ({
+    step: 'scan, 1 process',
+    domains: 100,
+    wallS: rate === null ? null : 100 / rate,
+    domainsPerS: rate,
+    qps: null,
+    queriesPerDomain: null,
+    cpuUsPerDomain: rate === null ? null : 1e6 / rate,
+    serverCpuUsPerDomain: null,
+    peakRssMb: {},
+    redisPeakMb: null,
+    floorRatio: null,
+    correct: null,
+    ok,
+    note: '',
+  });
+
+  it('shows the run with the median rate, with every rate in the note', () => {
+    const m = medianRow([row(3000), row(2500), row(2800)]);
+    expect(m.domainsPerS).toBe(2800);
+    expect(m.cpuUsPerDomain).toBeCloseTo(1e6 / 2800);
+    expect(m.note).toBe(
+      "median of 3 runs by domains/s (3000, 2500, 2800); the other figures are that run's",
+    );
+  });
+
+  it('takes the lower middle run of an even count', () => {
+    expect(medianRow([row(4), row(1), row(3), row(2)]).domainsPerS).toBe(2);
+  });
+
+  it('shows a wrong or failed run instead of the median: a fast wrong result does not count', () => {
+    expect(medianRow([row(3000), row(3100, false), row(2900)]).ok).toBe(false);
+    const failed = medianRow([row(3000), row(null, null), row(2900)]);
+    expect(failed.domainsPerS).toBeNull();
+    expect(failed.note).toMatch(/^run 2 of 3 shown: it failed or was wrong/);
+  });
+
+  it('keeps the note of the step and returns a single run as it is', () => {
+    const one = { ...row(10), note: 'halves took 1 s' };
+    expect(medianRow([one])).toBe(one);
+    expect(medianRow([one, row(20), row(5)]).note).toMatch(
+      /^halves took 1 s; median of 3 runs/,
+    );
   });
 });
