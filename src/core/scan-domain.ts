@@ -340,15 +340,18 @@ class DomainScan {
    */
   async probes(): Promise<void> {
     const d = this.domain;
-    const ad = this.autodiscover();
+    // The Teams/Intune probes wait only for autodiscover's CNAME, not for
+    // the rest of its lookups (addresses, wildcard probe, SRV).
+    let cnameAtMicrosoft: (yes: boolean) => void = () => undefined;
+    const firstLook = new Promise<boolean>((r) => (cnameAtMicrosoft = r));
     const [, , dkim, services] = await Promise.all([
       this.txt(),
-      ad.then((found) => {
+      this.autodiscover(cnameAtMicrosoft).then((found) => {
         this.ev.autodiscover = found;
         return this.federation(found);
       }),
       this.firstAnswer(DKIM_SELECTORS.map((s) => `${s}._domainkey.${d}`)),
-      ad.then((found) => this.services(found)),
+      firstLook.then((yes) => this.services(yes)),
     ]);
     this.ev.dkim = dkim;
     this.ev.services = services;
@@ -357,11 +360,12 @@ class DomainScan {
   /**
    * The Teams (lyncdiscover, sip) and Intune (enterpriseregistration,
    * enterpriseenrollment) CNAMEs: they prove a Microsoft 365 tenant exists
-   * and never decide a verdict. When MX and autodiscover both point to
-   * Microsoft the tenant is already proven: they are not asked.
+   * and never decide a verdict. When every MX host is at Microsoft and
+   * autodiscover's CNAME too (`adCnameAtMicrosoft`), the tenant is already
+   * proven: they are not asked.
    */
-  async services(ad: AutodiscoverEvidence): Promise<ProbeEvidence[]> {
-    if (this.allAtMicrosoft(ad)) return [];
+  async services(adCnameAtMicrosoft: boolean): Promise<ProbeEvidence[]> {
+    if (adCnameAtMicrosoft && this.mxAllAtMicrosoft()) return [];
     const d = this.domain;
     const [teams, devices] = await Promise.all([
       this.firstAnswer([`lyncdiscover.${d}`, `sip.${d}`]),
@@ -376,11 +380,13 @@ class DomainScan {
   /** Every MX host and autodiscover at Microsoft: Exchange Online, proven. */
   allAtMicrosoft(ad: AutodiscoverEvidence): boolean {
     return (
-      ad.status === 'ok' &&
-      pointsAtMicrosoft(ad) &&
-      this.ev.mx.every(
-        (m) => matchHost(MX_SIGNATURES, m.exchange)?.kind === 'microsoft',
-      )
+      ad.status === 'ok' && pointsAtMicrosoft(ad) && this.mxAllAtMicrosoft()
+    );
+  }
+
+  mxAllAtMicrosoft(): boolean {
+    return this.ev.mx.every(
+      (m) => matchHost(MX_SIGNATURES, m.exchange)?.kind === 'microsoft',
     );
   }
 
@@ -440,7 +446,14 @@ class DomainScan {
     };
   }
 
-  async autodiscover(): Promise<AutodiscoverEvidence> {
+  /**
+   * `autodiscover.<domain>`: its CNAME, else its addresses, checked against a
+   * wildcard, with the SRV record when silent. `onCname` hears, as soon as
+   * the CNAME query is answered, whether it points at Microsoft.
+   */
+  async autodiscover(
+    onCname: (atMicrosoft: boolean) => void,
+  ): Promise<AutodiscoverEvidence> {
     const name = `autodiscover.${this.domain}`;
     const ev: AutodiscoverEvidence = {
       name,
@@ -450,6 +463,10 @@ class DomainScan {
       wildcard: false,
     };
     const cname = await this.ask(name, 'CNAME');
+    onCname(
+      cname.status === 'ok' &&
+        matchHost(AUTODISCOVER_SIGNATURES, cname.records[0] as string) !== null,
+    );
     if (cname.status === 'ok') {
       ev.cname = cname.records[0] as string;
     } else if (cname.status === 'nodata') {
