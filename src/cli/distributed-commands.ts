@@ -175,9 +175,11 @@ ${REDIS_HELP}
 
 export const COLLECT_HELP = `Usage: exoscope collect <scan> [options]
 
-Waits until every chunk of the scan is done, then writes the rows in input
-order: the same output as \`exoscope scan\` (a temporary file renamed at the
-end). Running it again writes the same file. The scan's keys then expire.
+Writes the scan's rows in input order as its chunks finish and ends when
+every chunk is written: the same output as \`exoscope scan\`. A file is a
+temporary file renamed at the end; on stdout rows go out as they come, and a
+scan that fails ends with exit 1 after them. Running it again writes the same
+output. The scan's keys then expire.
 
   -o, --output FILE      write here (default: stdout)
       --force            replace an existing output file
