@@ -32,18 +32,10 @@ export function testRedis(): Redis {
 
 /** Deletes every key under a prefix. */
 export async function dropPrefix(redis: Redis, prefix: string): Promise<void> {
-  let cursor = '0';
-  do {
-    const [next, keys] = await redis.scan(
-      cursor,
-      'MATCH',
-      `${prefix}:*`,
-      'COUNT',
-      1000,
-    );
-    cursor = next;
-    if (keys.length > 0) await redis.del(...keys);
-  } while (cursor !== '0');
+  const keys = await keysUnder(redis, prefix);
+  for (let i = 0; i < keys.length; i += 1000) {
+    await redis.del(...keys.slice(i, i + 1000));
+  }
 }
 
 export async function keysUnder(

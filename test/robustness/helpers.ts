@@ -41,6 +41,14 @@ export const txt = (name: string, data: string | string[]): FakeRecord => ({
 });
 
 /** A fresh temporary directory, removed by the returned function. */
+/** The CLI's DNS options for a fake server, without IP owner lookups. */
+export const dnsArgs = (server: FakeDnsServer): string[] => [
+  '--resolver',
+  server.address,
+  '--asn-source',
+  'none',
+];
+
 export function tempDir(prefix: string): { dir: string; remove(): void } {
   const dir = mkdtempSync(join(tmpdir(), `exoscope-${prefix}-`));
   return { dir, remove: () => rmSync(dir, { recursive: true, force: true }) };

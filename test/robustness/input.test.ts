@@ -19,6 +19,7 @@ import { RESULT_COLUMNS, neutralise } from '../../src/core/output-row.js';
 import { startFakeDnsServer } from '../helpers/dns-server.js';
 import type { FakeDnsServer } from '../helpers/dns-server.js';
 import {
+  dnsArgs,
   a,
   askedNames,
   expectNoFormula,
@@ -54,12 +55,7 @@ afterAll(async () => {
   tmp?.remove();
 });
 
-const dns = (): string[] => [
-  '--resolver',
-  server.address,
-  '--asn-source',
-  'none',
-];
+const dns = (): string[] => dnsArgs(server);
 
 /** Writes an input file in the test's directory and returns its path. */
 function input(name: string, content: string | Buffer): string {

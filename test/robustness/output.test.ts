@@ -11,6 +11,7 @@ import { RESULT_COLUMNS } from '../../src/core/output-row.js';
 import { startFakeDnsServer } from '../helpers/dns-server.js';
 import type { FakeDnsServer } from '../helpers/dns-server.js';
 import {
+  dnsArgs,
   a,
   askedNames,
   cname,
@@ -55,12 +56,7 @@ afterAll(async () => {
   tmp?.remove();
 });
 
-const dns = (): string[] => [
-  '--resolver',
-  server.address,
-  '--asn-source',
-  'none',
-];
+const dns = (): string[] => dnsArgs(server);
 /** Slow names take a whole second each, four domains at a time. */
 const SLOW = ['--timeout', '1000', '--retries', '0', '--concurrency', '4'];
 
