@@ -22,8 +22,8 @@ export interface DepsOptions {
   retries: number;
   asnSource: 'packaged' | 'cymru' | 'none';
   asnDb: string | null;
-  /** The DNS client: our UDP client (default) or node:dns (c-ares). */
-  dnsClient?: 'udp' | 'cares';
+  /** The DNS client: ours over UDP (default) or pipelined TCP, or node:dns (c-ares). */
+  dnsClient?: 'udp' | 'tcp' | 'cares';
 }
 
 /** An error setting up the scan (no resolver, bad ASN file): exit code 1. */
@@ -74,7 +74,10 @@ export async function buildScanDeps(options: DepsOptions): Promise<BuiltDeps> {
   const resolver =
     options.dnsClient === 'cares'
       ? createNodeDnsResolver(client)
-      : createUdpDnsResolver(client);
+      : createUdpDnsResolver({
+          ...client,
+          transport: options.dnsClient === 'tcp' ? 'tcp' : 'udp',
+        });
   let network: DnsPort = resolver;
   if (options.rate > 0)
     network = createRateLimitedDns(network, options.rate, systemClock);

@@ -1,8 +1,9 @@
 /**
- * The {@link DnsPort} on raw UDP sockets (TCP when a reply is truncated): our
- * own ids, deadlines and rotation across servers, with the same outcomes and
- * record shapes as the c-ares adapter for less CPU, and the CNAME chain of
- * the answer, which c-ares hides. The messages are dns-message.ts's.
+ * The {@link DnsPort} on raw sockets: UDP (TCP when a reply is truncated) or
+ * pipelined TCP connections. Our own ids, deadlines and rotation across
+ * servers, with the same outcomes and record shapes as the c-ares adapter
+ * for less CPU, and the CNAME chain of the answer, which c-ares hides. The
+ * messages are dns-message.ts's.
  */
 import { randomFillSync } from 'node:crypto';
 import dgram from 'node:dgram';
@@ -20,10 +21,19 @@ import {
 import type { TryOutcome } from './dns-outcome.js';
 import { ResolverConfigError, parseServer } from './node-dns-resolver.js';
 
+/**
+ * How queries travel: `udp`, a datagram each (TCP for a truncated reply), or
+ * `tcp`, many at once on long-lived connections (RFC 7766), which costs less
+ * CPU a query but needs a server that answers pipelined queries.
+ */
+export type DnsTransport = 'udp' | 'tcp';
+
 /** Options of {@link createUdpDnsResolver}. */
 export interface UdpResolverOptions {
   /** 'ip' or 'ip:port' or '[ipv6]:port'; at least one. */
   servers: string[];
+  /** Default 'udp'. */
+  transport?: DnsTransport;
   /**
    * Deadline of one try, in ms: a try with no answer by then ends as a
    * timeout (checked every `min(50, timeoutMs / 10)` ms, so it may run over
@@ -33,7 +43,7 @@ export interface UdpResolverOptions {
   timeoutMs?: number;
   /** Extra tries after the first, each on the NEXT server in rotation. Default 2. */
   retries?: number;
-  /** UDP sockets per server, each with its own source port and in-flight cap. Default 2. */
+  /** Sockets (UDP) or connections (TCP) per server, each with its own in-flight cap. Default 2. */
   socketsPerServer?: number;
   /**
    * Most queries in flight on one socket; more wait in line, first come first
@@ -75,6 +85,8 @@ class Lookup implements SentQuery {
   server: number;
   /** Whether `packet` carries an OPT record. */
   edns = true;
+  /** Sent again after its TCP connection closed unanswered (once, free of a try). */
+  resent = false;
 
   constructor(
     readonly name: string,
@@ -128,29 +140,28 @@ function codeOf(err: unknown): string {
 }
 
 /**
- * One connected UDP socket to one server: its queries in flight by id (in
- * order of sending, which is the order of their deadlines) and the line of
- * those waiting for a slot. Opened on first use; a socket that fails before
- * it is connected is dropped and opened again for the next query.
+ * One channel to one server (a connected UDP socket or a TCP connection): its
+ * queries in flight by id (in order of sending, which is the order of their
+ * deadlines) and the line of those waiting for a slot. Opened on first use.
  */
-class Channel {
-  private socket: dgram.Socket | undefined;
-  private connected = false;
-  /** The server has answered since the socket opened and since the last timeout here. */
-  private answering = false;
-  private readonly inFlight = new Map<number, Lookup>();
+abstract class Channel {
+  /** Ready to send: the socket is connected. */
+  protected ready = false;
+  /** The server has answered since the channel opened and since the last timeout here. */
+  protected answering = false;
+  protected readonly inFlight = new Map<number, Lookup>();
   private waiting: Lookup[] = [];
   private waitingHead = 0;
 
   constructor(
-    private readonly owner: UdpResolver,
+    protected readonly owner: UdpResolver,
     readonly server: ServerAddress,
     private readonly maxInFlight: number,
   ) {}
 
   submit(query: Lookup): void {
     if (
-      this.connected &&
+      this.ready &&
       this.inFlight.size < this.maxInFlight &&
       this.waitingHead === this.waiting.length
     ) {
@@ -158,17 +169,14 @@ class Channel {
       return;
     }
     this.waiting.push(query);
-    if (!this.socket) this.open();
+    this.openIfClosed();
   }
 
   /** Ends every try in flight or waiting here with `outcome`, and closes the socket. */
   close(outcome: TryOutcome): void {
-    const socket = this.socket;
-    this.socket = undefined;
-    this.connected = false;
-    if (socket) socket.close();
-    const ended = [...this.inFlight.values(), ...this.takeWaiting()];
-    this.inFlight.clear();
+    this.shut();
+    this.ready = false;
+    const ended = [...this.takeInFlight(), ...this.takeWaiting()];
     for (const query of ended) this.owner.endTry(query, outcome);
   }
 
@@ -187,53 +195,19 @@ class Channel {
     for (const query of expired) this.owner.endTry(query, TIMED_OUT);
   }
 
-  private open(): void {
-    const socket = dgram.createSocket(
-      this.server.family === 6 ? 'udp6' : 'udp4',
-    );
-    this.socket = socket;
-    socket.on('message', this.onMessage);
-    socket.on('error', (err) => this.onError(socket, err));
-    // Pending queries keep the process alive through the resolver's timer.
-    socket.unref();
-    // Connected: the kernel drops datagrams from anyone but the server, and
-    // reports ICMP port unreachable as ECONNREFUSED.
-    socket.connect(this.server.port, this.server.host, (err?: Error) => {
-      if (this.socket !== socket) return;
-      if (err) {
-        this.onError(socket, err);
-        return;
-      }
-      this.connected = true;
-      this.pump();
-    });
-  }
+  /** Opens the socket unless it is open or opening. */
+  protected abstract openIfClosed(): void;
+  /** Closes the socket without a word to the queries. */
+  protected abstract shut(): void;
+  /** Puts one query on the wire (its id and deadline are set). */
+  protected abstract transmit(query: Lookup): void;
 
-  private onError(socket: dgram.Socket, err: unknown): void {
-    if (this.socket !== socket) return;
-    const failure = errorOutcome(codeOf(err));
-    if (!this.connected) {
-      // Could not bind or connect: those waiting fail; the next query tries a
-      // new socket.
-      this.socket = undefined;
-      socket.close();
-      for (const query of this.takeWaiting()) this.owner.endTry(query, failure);
-      return;
-    }
-    // A connected socket's error (ECONNREFUSED from ICMP) cannot be tied to
-    // one datagram: it is about the server, so every try in flight has it.
-    this.answering = false;
-    const ended = [...this.inFlight.values()];
-    this.inFlight.clear();
-    this.pump();
-    for (const query of ended) this.owner.endTry(query, failure);
-  }
-
-  private readonly onMessage = (m: Buffer): void => {
+  /** One reply `m` off the wire: the query it answers ends its try, or goes again. */
+  protected deliver(m: Buffer, tcp: boolean): void {
     if (m.length < 2) return;
     const query = this.inFlight.get(m.readUInt16BE(0));
     if (!query) return;
-    const reading = readReply(m, query);
+    const reading = readReply(m, query, tcp);
     if (reading === 'not-ours') return;
     this.inFlight.delete(query.id);
     this.answering = true;
@@ -245,31 +219,20 @@ class Channel {
     this.pump();
     if (reading === 'truncated') this.owner.overTcp(query);
     else this.owner.endTry(query, reading);
-  };
+  }
 
-  private send(query: Lookup): void {
+  protected send(query: Lookup): void {
     let id = this.owner.nextId();
     while (this.inFlight.has(id)) id = this.owner.nextId();
     query.setId(id);
     query.deadline = performance.now() + this.owner.timeoutMs;
     this.inFlight.set(id, query);
-    // Node drops the error of a send without callback, and a burst of sends
-    // to a closed port consumes the socket's pending ECONNREFUSED before a
-    // receive can report it: the queries would time out rather than fail
-    // fast. A callback costs a nextTick a send (~0.7 µs, 8 % of the client's
-    // CPU), so only sends to a server not known to answer get one.
-    const socket = this.socket as dgram.Socket;
-    if (this.answering) socket.send(query.packet);
-    else socket.send(query.packet, this.onSent);
+    this.transmit(query);
   }
 
-  private readonly onSent = (err: Error | null): void => {
-    if (err && this.socket) this.onError(this.socket, err);
-  };
-
-  private pump(): void {
+  protected pump(): void {
     while (
-      this.connected &&
+      this.ready &&
       this.inFlight.size < this.maxInFlight &&
       this.waitingHead < this.waiting.length
     ) {
@@ -283,11 +246,215 @@ class Channel {
     }
   }
 
-  private takeWaiting(): Lookup[] {
+  protected hasWaiting(): boolean {
+    return this.waitingHead < this.waiting.length;
+  }
+
+  /** Puts `queries` at the head of the line, before those already waiting. */
+  protected requeue(queries: Lookup[]): void {
+    this.waiting = [...queries, ...this.waiting.slice(this.waitingHead)];
+    this.waitingHead = 0;
+  }
+
+  protected takeWaiting(): Lookup[] {
     const taken = this.waiting.slice(this.waitingHead);
     this.waiting = [];
     this.waitingHead = 0;
     return taken;
+  }
+
+  protected takeInFlight(): Lookup[] {
+    const taken = [...this.inFlight.values()];
+    this.inFlight.clear();
+    return taken;
+  }
+}
+
+/**
+ * One connected UDP socket to one server. A socket that fails before it is
+ * connected is dropped and opened again for the next query.
+ */
+class UdpChannel extends Channel {
+  private socket: dgram.Socket | undefined;
+
+  protected openIfClosed(): void {
+    if (!this.socket) this.open();
+  }
+
+  protected shut(): void {
+    const socket = this.socket;
+    this.socket = undefined;
+    if (socket) socket.close();
+  }
+
+  private open(): void {
+    const socket = dgram.createSocket(
+      this.server.family === 6 ? 'udp6' : 'udp4',
+    );
+    this.socket = socket;
+    socket.on('message', (m: Buffer) => this.deliver(m, false));
+    socket.on('error', (err) => this.onError(socket, err));
+    // Pending queries keep the process alive through the resolver's timer.
+    socket.unref();
+    // Connected: the kernel drops datagrams from anyone but the server, and
+    // reports ICMP port unreachable as ECONNREFUSED.
+    socket.connect(this.server.port, this.server.host, (err?: Error) => {
+      if (this.socket !== socket) return;
+      if (err) {
+        this.onError(socket, err);
+        return;
+      }
+      this.ready = true;
+      this.pump();
+    });
+  }
+
+  private onError(socket: dgram.Socket, err: unknown): void {
+    if (this.socket !== socket) return;
+    const failure = errorOutcome(codeOf(err));
+    if (!this.ready) {
+      // Could not bind or connect: those waiting fail; the next query tries a
+      // new socket.
+      this.socket = undefined;
+      socket.close();
+      for (const query of this.takeWaiting()) this.owner.endTry(query, failure);
+      return;
+    }
+    // A connected socket's error (ECONNREFUSED from ICMP) cannot be tied to
+    // one datagram: it is about the server, so every try in flight has it.
+    this.answering = false;
+    const ended = this.takeInFlight();
+    this.pump();
+    for (const query of ended) this.owner.endTry(query, failure);
+  }
+
+  protected transmit(query: Lookup): void {
+    // Node drops the error of a send without callback, and a burst of sends
+    // to a closed port consumes the socket's pending ECONNREFUSED before a
+    // receive can report it: the queries would time out rather than fail
+    // fast. A callback costs a nextTick a send (~0.7 µs, 8 % of the client's
+    // CPU), so only sends to a server not known to answer get one.
+    const socket = this.socket as dgram.Socket;
+    if (this.answering) socket.send(query.packet);
+    else socket.send(query.packet, this.onSent);
+  }
+
+  private readonly onSent = (err: Error | null): void => {
+    if (err && this.socket) this.onError(this.socket, err);
+  };
+}
+
+/**
+ * One TCP connection to one server, carrying many queries at once (RFC 7766
+ * 6.2.1.1: pipelining; replies may come in any order and are matched by id).
+ * The queries sent in one turn of the event loop go out in one write, which
+ * is what makes it cheaper than a datagram a query. A connection that closes
+ * after it was up (the server's idle timeout, a reset) sends its unanswered
+ * queries once more on a new connection, without counting a try; one that
+ * never came up fails those waiting with its error (ECONNREFUSED, ...).
+ */
+class TcpChannel extends Channel {
+  private socket: net.Socket | undefined;
+  private error: string | undefined;
+  /** Framed queries of this turn, written together by `flush`. */
+  private batch: Buffer[] = [];
+  private flushing = false;
+  /** The start of a reply whose rest has not arrived. */
+  private partial: Buffer | undefined;
+
+  protected openIfClosed(): void {
+    if (this.socket) return;
+    const socket = net.connect({
+      host: this.server.host,
+      port: this.server.port,
+      noDelay: true,
+    });
+    this.socket = socket;
+    // Pending queries keep the process alive through the resolver's timer.
+    socket.unref();
+    socket.on('connect', () => {
+      if (this.socket !== socket) return;
+      this.ready = true;
+      this.pump();
+    });
+    socket.on('data', (chunk: Buffer) => {
+      if (this.socket === socket) this.onData(socket, chunk);
+    });
+    socket.on('error', (err) => {
+      if (this.socket === socket) this.error = codeOf(err);
+    });
+    socket.on('close', () => {
+      if (this.socket === socket) this.onClose();
+    });
+  }
+
+  protected shut(): void {
+    const socket = this.socket;
+    this.socket = undefined;
+    this.batch = [];
+    this.partial = undefined;
+    if (socket) socket.destroy();
+  }
+
+  protected transmit(query: Lookup): void {
+    const packet = query.packet;
+    const framed = Buffer.allocUnsafe(2 + packet.length);
+    framed.writeUInt16BE(packet.length, 0);
+    packet.copy(framed, 2);
+    this.batch.push(framed);
+    if (!this.flushing) {
+      this.flushing = true;
+      setImmediate(this.flush);
+    }
+  }
+
+  private readonly flush = (): void => {
+    this.flushing = false;
+    const batch = this.batch;
+    this.batch = [];
+    if (batch.length > 0 && this.socket && this.ready) {
+      this.socket.write(
+        batch.length === 1 ? (batch[0] as Buffer) : Buffer.concat(batch),
+      );
+    }
+  };
+
+  private onData(socket: net.Socket, chunk: Buffer): void {
+    const data = this.partial ? Buffer.concat([this.partial, chunk]) : chunk;
+    this.partial = undefined;
+    let at = 0;
+    while (data.length - at >= 2) {
+      const length = data.readUInt16BE(at);
+      if (data.length - at - 2 < length) break;
+      this.deliver(data.subarray(at + 2, at + 2 + length), true);
+      at += 2 + length;
+      if (this.socket !== socket) return;
+    }
+    if (at < data.length) this.partial = Buffer.from(data.subarray(at));
+  }
+
+  private onClose(): void {
+    const wasUp = this.ready;
+    const failure = errorOutcome(this.error ?? 'EOF');
+    this.error = undefined;
+    this.shut();
+    this.ready = false;
+    if (!wasUp) {
+      for (const query of this.takeWaiting()) this.owner.endTry(query, failure);
+      return;
+    }
+    const again: Lookup[] = [];
+    const ended: Lookup[] = [];
+    for (const query of this.takeInFlight()) {
+      if (query.resent) ended.push(query);
+      else {
+        query.resent = true;
+        again.push(query);
+      }
+    }
+    if (again.length > 0) this.requeue(again);
+    if (this.hasWaiting()) this.openIfClosed();
+    for (const query of ended) this.owner.endTry(query, failure);
   }
 }
 
@@ -371,11 +538,13 @@ class UdpResolver {
     maxInFlight: number,
     readonly timeoutMs: number,
     private readonly retries: number,
+    transport: DnsTransport,
   ) {
     // channels[s * perServer + i] is socket i of server s.
+    const Kind = transport === 'tcp' ? TcpChannel : UdpChannel;
     for (const server of servers) {
       for (let i = 0; i < perServer; i++) {
-        this.channels.push(new Channel(this, server, maxInFlight));
+        this.channels.push(new Kind(this, server, maxInFlight));
       }
     }
     const tick = Math.max(1, Math.min(50, Math.floor(timeoutMs / 10)));
@@ -489,13 +658,23 @@ function integerOption(
   return value;
 }
 
+function transportOption(value: unknown): DnsTransport {
+  if (value === undefined || value === 'udp' || value === 'tcp') {
+    return value ?? 'udp';
+  }
+  throw new ResolverConfigError(
+    `options.transport must be udp or tcp (got ${String(value)})`,
+  );
+}
+
 /**
- * Creates a {@link DnsPort} on raw UDP. Each query starts on the next server
- * round-robin; a timeout, SERVFAIL, REFUSED or transport failure (ICMP port
- * unreachable, a malformed reply) moves it to the following server, up to
- * `retries` more tries. NXDOMAIN, NODATA and answers are final. Replies count
- * only when their id and question match the query; truncated ones are asked
- * again over TCP on the same server.
+ * Creates a {@link DnsPort} on raw UDP, or pipelined TCP with `transport:
+ * 'tcp'`. Each query starts on the next server round-robin; a timeout,
+ * SERVFAIL, REFUSED or transport failure (ICMP port unreachable, a refused
+ * or reset connection, a malformed reply) moves it to the following server,
+ * up to `retries` more tries. NXDOMAIN, NODATA and answers are final.
+ * Replies count only when their id and question match the query; truncated
+ * UDP ones are asked again over TCP on the same server.
  *
  * @throws ResolverConfigError (`EXO_BAD_RESOLVER`) on a bad server or option.
  */
@@ -519,6 +698,7 @@ export function createUdpDnsResolver(
     ),
     integerOption('timeoutMs', options.timeoutMs, 1),
     integerOption('retries', options.retries, 0),
+    transportOption(options.transport),
   );
   return {
     servers,

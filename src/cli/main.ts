@@ -53,7 +53,11 @@ DNS:
       --retries N        extra tries per query, each on the next resolver, on
                          timeout, SERVFAIL or REFUSED (default 2)
       --dns-client C     udp (default: exoscope's own client, half the CPU
-                         of node:dns, exact deadlines) or cares (node:dns)
+                         of node:dns, exact deadlines), tcp (the same client
+                         on pipelined TCP connections: less CPU again, for a
+                         resolver that answers many queries a connection,
+                         such as Unbound, BIND, Knot Resolver) or cares
+                         (node:dns)
 
 Owners of MX addresses (ASN, organisation):
       --asn-source SRC   packaged (default: the offline dataset shipped with

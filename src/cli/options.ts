@@ -23,8 +23,8 @@ export interface DnsOptions {
   asnSource: 'packaged' | 'cymru' | 'none';
   /** A user's own IP-to-ASN file (CSV or iptoasn TSV, optionally .gz). */
   asnDb: string | null;
-  /** DNS client: exoscope's own UDP client (default) or node:dns (c-ares). */
-  dnsClient: 'udp' | 'cares';
+  /** DNS client: exoscope's own over UDP (default) or pipelined TCP, or node:dns (c-ares). */
+  dnsClient: 'udp' | 'tcp' | 'cares';
 }
 
 export interface ScanOptions extends DnsOptions {
@@ -172,9 +172,9 @@ export function dnsOptions(
     );
   }
   const dnsClient = values['dns-client'] ?? 'udp';
-  if (dnsClient !== 'udp' && dnsClient !== 'cares') {
+  if (dnsClient !== 'udp' && dnsClient !== 'tcp' && dnsClient !== 'cares') {
     throw new UsageError(
-      `--dns-client must be udp or cares, got '${dnsClient}'`,
+      `--dns-client must be udp, tcp or cares, got '${dnsClient}'`,
     );
   }
   return {

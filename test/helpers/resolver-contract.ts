@@ -7,7 +7,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isFailure } from '../../src/core/dns.js';
 import type { DnsPort, QueryType } from '../../src/core/dns.js';
-import { startBlackHole, startFakeDnsServer } from './dns-server.js';
+import { startFakeDnsServer } from './dns-server.js';
 import type { FakeDnsServer, FakeRecord } from './dns-server.js';
 
 /** The options every adapter takes. */
@@ -62,11 +62,13 @@ export const CONTRACT_RECORDS: FakeRecord[] = [
 /**
  * Defines the shared suites for the adapter `create` builds, under `label`.
  * `create` gets the options of the case; it should not set `timeoutMs` or
- * `retries` defaults of its own.
+ * `retries` defaults of its own. `transport` is how the adapter sends its
+ * queries: a datagram each, or pipelined on TCP connections.
  */
 export function resolverContract(
   label: string,
   create: (options: ContractOptions) => ContractResolver,
+  transport: 'udp' | 'tcp' = 'udp',
 ): void {
   const cleanups: (() => unknown)[] = [];
 
@@ -83,6 +85,11 @@ export function resolverContract(
     const s = await startFakeDnsServer(...args);
     cleanups.push(() => s.close());
     return s;
+  }
+
+  /** A server that takes every query, over UDP and TCP, and never answers. */
+  function blackHole(): Promise<FakeDnsServer> {
+    return server({ behaviour: () => 'drop' });
   }
 
   afterAll(async () => {
@@ -275,8 +282,7 @@ export function resolverContract(
 
     it('keeps the last try’s status', async () => {
       const refusing = await server({ behaviour: () => 'refused' });
-      const hole = await startBlackHole();
-      cleanups.push(() => hole.close());
+      const hole = await blackHole();
       const r = resolver({
         servers: [refusing.address, hole.address],
         retries: 1,
@@ -295,8 +301,7 @@ export function resolverContract(
     });
 
     it('times out on a black hole within a few deadlines', async () => {
-      const hole = await startBlackHole();
-      cleanups.push(() => hole.close());
+      const hole = await blackHole();
       const timeoutMs = 300;
       const retries = 2;
       const r = resolver({ servers: [hole.address], timeoutMs, retries });
@@ -308,7 +313,7 @@ export function resolverContract(
       expect(elapsed).toBeLessThan(5 * timeoutMs * (1 + retries));
     });
 
-    it('retries over TCP after a truncated UDP reply', async () => {
+    it('answers in full a query whose UDP reply would be truncated', async () => {
       const truncating = await server({
         records: CONTRACT_RECORDS,
         behaviour: () => 'truncate',
@@ -319,10 +324,12 @@ export function resolverContract(
       );
       expect(result.status).toBe('ok');
       expect(result.records).toHaveLength(2);
-      expect(truncating.queries.map((q) => q.proto)).toEqual(['udp', 'tcp']);
+      expect(truncating.queries.map((q) => q.proto)).toEqual(
+        transport === 'udp' ? ['udp', 'tcp'] : ['tcp'],
+      );
     });
 
-    it('gives error, not nodata, when truncated and TCP is refused', async () => {
+    it('gives error, not nodata, when the answer needs TCP and TCP is refused', async () => {
       const udpOnly = await server({
         records: CONTRACT_RECORDS,
         behaviour: () => 'truncate',
@@ -335,7 +342,7 @@ export function resolverContract(
       expect(result).toMatchObject({ status: 'error', error: 'ECONNREFUSED' });
     });
 
-    it('moves on from a server whose UDP port is closed', async () => {
+    it(`moves on from a server whose ${transport.toUpperCase()} port is closed`, async () => {
       const gone = await startFakeDnsServer();
       await gone.close();
       const good = await server({ records: CONTRACT_RECORDS });
@@ -380,8 +387,7 @@ export function resolverContract(
     );
 
     it('ends in-flight and later queries as cancelled on close()', async () => {
-      const hole = await startBlackHole();
-      cleanups.push(() => hole.close());
+      const hole = await blackHole();
       const r = create({ servers: [hole.address], timeoutMs: 5000 });
       const pending = r.query('a.test', 'A');
       r.close();

@@ -138,6 +138,31 @@ describe('exoscope scan (the built CLI)', () => {
     expect(two.stdout).toBe(one.stdout);
   });
 
+  it('gives the same output with --dns-client tcp, every query on TCP', async () => {
+    const input = join(dir, 'tcp.txt');
+    const names = ['contoso.test', 'fabrikam.test', 'absent.test'];
+    writeFileSync(
+      input,
+      Array.from({ length: 300 }, (_, i) => names[i % 3]).join('\n') + '\n',
+    );
+    const udp = await runCli(['scan', input, '-q', ...resolver()]);
+    const before = server.queries.length;
+    const tcp = await runCli([
+      'scan',
+      input,
+      '-q',
+      '--dns-client',
+      'tcp',
+      ...resolver(),
+    ]);
+    expect(tcp.code).toBe(0);
+    expect(tcp.stdout.split('\n')).toHaveLength(300 + 2);
+    expect(tcp.stdout).toBe(udp.stdout);
+    const asked = server.queries.slice(before);
+    expect(asked.length).toBeGreaterThan(0);
+    expect(asked.filter((q) => q.proto !== 'tcp')).toEqual([]);
+  });
+
   it('reads a plain list from stdin and writes JSONL with the evidence', async () => {
     const run = await runCli(
       ['scan', '-', '--format', 'jsonl', '-q', ...resolver()],
