@@ -12,7 +12,7 @@ import { lastLine, runText } from './bench-proc.js';
 import type { Measurement, MeasuredProcess } from './bench-proc.js';
 import {
   checkCsv,
-  concurrencyArgs,
+  clientArgs,
   emptyRow,
   failedRow,
   mb,
@@ -116,7 +116,7 @@ async function startWorker(
 ): Promise<MeasuredProcess> {
   let stderr = '';
   const args = [ctx.cli, 'worker', ...common, '--resolver', ctx.recursor];
-  const w = measure(ctx, args.concat(concurrencyArgs(ctx)), {
+  const w = measure(ctx, args.concat(clientArgs(ctx)), {
     onStderr: (c) => (stderr = (stderr + c).slice(-4000)),
   });
   try {

@@ -109,6 +109,36 @@ export function parseProcStat(text: string, ticksPerSecond = 100): number {
   return (utime + stime) / ticksPerSecond;
 }
 
+/** The machine's CPU time in clock ticks, from the `cpu` line of /proc/stat. */
+export interface CpuTicks {
+  /** Every state: user, nice, system, idle, iowait, irq, softirq, steal. */
+  total: number;
+  steal: number;
+}
+
+/**
+ * Reads the first (all CPUs) line of /proc/stat. Guest time is already in
+ * user and nice, so it is not added again.
+ */
+export function parseCpuTicks(text: string): CpuTicks {
+  const line = /^cpu\s+(.*)$/m.exec(text)?.[1];
+  const fields = line?.trim().split(/\s+/).map(Number) ?? [];
+  if (
+    fields.length < 8 ||
+    fields.slice(0, 8).some((n) => !Number.isFinite(n))
+  ) {
+    throw new BenchParseError('no cpu line of 8 numbers in /proc/stat');
+  }
+  const eight = fields.slice(0, 8);
+  return { total: eight.reduce((a, b) => a + b, 0), steal: eight[7] as number };
+}
+
+/** Steal in % of the CPU time between two readings; null when none passed. */
+export function stealPercent(before: CpuTicks, after: CpuTicks): number | null {
+  const total = after.total - before.total;
+  return total > 0 ? (100 * (after.steal - before.steal)) / total : null;
+}
+
 /** The `-f` format the benchmark gives GNU time (`-o` file), and its parse. */
 export const TIME_FORMAT = 'EXOBENCH %U %S %M';
 

@@ -31,6 +31,8 @@ import type { Measurement, MeasuredProcess } from './bench-proc.js';
 import type { StepRow } from './bench-table.js';
 
 /** What every step needs: the tools, the server, the data. */
+export type DnsClient = 'udp' | 'tcp' | 'cares';
+
 export interface Ctx {
   /** exoscope's CLI entry (dist/src/cli/main.js). */
   cli: string;
@@ -47,6 +49,8 @@ export interface Ctx {
   timeBin: string | null;
   /** `--concurrency` for exoscope, when the benchmark was given one. */
   concurrency: number | null;
+  /** exoscope's `--dns-client`. */
+  dnsClient: DnsClient;
   truth: Array<[string, string]>;
   /** Queries per domain from the JSONL sample, once known. */
   queries: QuerySample | null;
@@ -78,14 +82,17 @@ export function scanArgs(
 ): string[] {
   const out = output ? ['-o', output, '--force'] : [];
   return [ctx.cli, 'scan', input, '--resolver', ctx.recursor, ...out, '-q']
-    .concat(concurrencyArgs(ctx))
+    .concat(clientArgs(ctx))
     .concat(extra);
 }
 
-export function concurrencyArgs(ctx: Ctx): string[] {
-  return ctx.concurrency === null
-    ? []
-    : ['--concurrency', String(ctx.concurrency)];
+/** exoscope's `--dns-client` and `--concurrency` of this benchmark. */
+export function clientArgs(ctx: Ctx): string[] {
+  const args = ['--dns-client', ctx.dnsClient];
+  if (ctx.concurrency !== null) {
+    args.push('--concurrency', String(ctx.concurrency));
+  }
+  return args;
 }
 
 /** CPU seconds Knot + Unbound spend from now until the returned function is called. */
@@ -209,6 +216,7 @@ export function emptyRow(
     peakRssMb: {},
     redisPeakMb: null,
     floorRatio: null,
+    stealPct: null,
     correct: null,
     ok: null,
     note,

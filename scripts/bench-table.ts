@@ -21,6 +21,12 @@ export interface StepRow {
   redisPeakMb: number | null;
   /** domains/s ÷ the floor's (mean of the before and after medians). */
   floorRatio: number | null;
+  /**
+   * The machine's CPU time stolen by the hypervisor during the step, in % of
+   * all its CPU time (/proc/stat): above a few %, the step ran slower than
+   * the machine can, and its ratios to the floor are less sure.
+   */
+  stealPct: number | null;
   /** `N/N (100.00 %)`, or null when the step has no output to check. */
   correct: string | null;
   /** Every row present and right (null: not checked). */
@@ -69,6 +75,8 @@ export interface BenchReport {
     seed: number;
     resolver: string;
     concurrency: number | null;
+    /** exoscope's --dns-client in its steps. */
+    dnsClient: string;
     querySample: number;
   };
   /** Mean of the floor's before/after domains/s: the ratio's denominator. */
@@ -91,6 +99,7 @@ const HEAD = [
   'peak RSS MB',
   'Redis peak MB',
   '× floor',
+  'CPU steal %',
   'correct',
 ] as const;
 
@@ -101,7 +110,7 @@ export function renderReport(r: BenchReport): string {
     `## exoscope benchmark — ${m.date}`,
     '',
     `Machine: ${m.nproc} × ${m.cpu}${m.memTotalMb ? `, ${Math.round(m.memTotalMb / 1024)} GB RAM` : ''}${m.loadAvg === null ? '' : `, load ${m.loadAvg.toFixed(2)} at start`}; Node ${m.node}, c-ares ${m.cares}; ${m.servers}`,
-    `Portfolio: ${r.params.count} domains, seed ${r.params.seed}; resolver ${r.params.resolver} (Unbound in front of Knot)${r.params.concurrency ? `; exoscope --concurrency ${r.params.concurrency}` : ''}`,
+    `Portfolio: ${r.params.count} domains, seed ${r.params.seed}; resolver ${r.params.resolver} (Unbound in front of Knot); exoscope --dns-client ${r.params.dnsClient}${r.params.concurrency ? ` --concurrency ${r.params.concurrency}` : ''}`,
   ];
   if (r.steps.length) out.push('', ...renderTable(r.steps));
   if (r.memory) out.push('', ...renderMemory(r.memory));
@@ -126,6 +135,7 @@ export function renderTable(steps: readonly StepRow[]): string[] {
     rssCell(s.peakRssMb),
     fixed(s.redisPeakMb, 1),
     fixed(s.floorRatio, 2),
+    fixed(s.stealPct, 0),
     s.correct === null
       ? '—'
       : s.ok === false
@@ -213,9 +223,13 @@ export function medianRow(runs: readonly StepRow[]): StepRow {
   const list = rates
     .map((r) => (r === null ? 'failed' : Math.round(r)))
     .join(', ');
+  const steal = runs.some((r) => r.stealPct !== null)
+    ? `; CPU steal of the runs: ${runs.map((r) => (r.stealPct === null ? '?' : Math.round(r.stealPct))).join(', ')} %`
+    : '';
   const why =
-    bad >= 0
+    (bad >= 0
       ? `run ${bad + 1} of ${runs.length} shown: it failed or was wrong (domains/s of the runs: ${list})`
-      : `median of ${runs.length} runs by domains/s (${list}); the other figures are that run's`;
+      : `median of ${runs.length} runs by domains/s (${list}); the other figures are that run's`) +
+    steal;
   return { ...row, note: row.note ? `${row.note}; ${why}` : why };
 }

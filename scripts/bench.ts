@@ -43,7 +43,9 @@ import {
   stepScanSplit,
   stepStartup,
 } from './bench-steps.js';
-import type { Ctx } from './bench-steps.js';
+import type { Ctx, DnsClient } from './bench-steps.js';
+import { parseCpuTicks, stealPercent } from './bench-parse.js';
+import type { CpuTicks } from './bench-parse.js';
 import { formatDuration, medianRow, renderReport } from './bench-table.js';
 import type {
   BenchReport,
@@ -79,7 +81,8 @@ Portfolio and server:
 Steps (all on by default):
   --floor-runs N       runs of floor.mjs before and after (default 3)
   --scan-runs N        runs of each warm exoscope step, taken in turn (1 process,
-                       --threads 2, halves, distributed, then again); the row
+                       1 process on udp, --threads 2, halves, distributed,
+                       then again); the row
                        shown is the median by domains/s (default 3)
   --no-dnsperf         skip dnsperf (Debian package, installed if missing)
   --dnsperf-seconds S  dnsperf run length (default 10)
@@ -91,6 +94,11 @@ Steps (all on by default):
   --redis URL          Redis of the distributed step
                        (default redis://127.0.0.1:6379)
   --concurrency N      pass --concurrency N to exoscope (default: its own)
+  --dns-client C       exoscope's DNS client in every exoscope step: tcp
+                       (default: pipelined TCP to the local Unbound, the set-up
+                       the README recommends for large portfolios), udp or
+                       cares; unless it is udp, a warm step of one process on
+                       udp (exoscope's default client) runs too, for comparison
   --memory-run         also scan --memory-count domains in one process and
                        report RSS at 10 k, 100 k and 1 M output rows
   --memory-count N     domains of the memory run (default 1000000)
@@ -155,6 +163,7 @@ export interface BenchOptions {
   distributed: boolean;
   redis: string;
   concurrency: number | null;
+  dnsClient: DnsClient;
   memoryRun: boolean;
   memoryCount: number;
   memoryOnly: boolean;
@@ -168,6 +177,7 @@ export function parseOptions(argv: string[]): BenchOptions | null {
     work: { type: 'string' },
     redis: { type: 'string' },
     out: { type: 'string' },
+    'dns-client': { type: 'string' },
     help: { type: 'boolean', short: 'h' },
   };
   for (const name of Object.keys(NUMBERS)) options[name] = { type: 'string' };
@@ -218,12 +228,38 @@ export function parseOptions(argv: string[]): BenchOptions | null {
     distributed: !flag('no-distributed'),
     redis: str('redis') ?? 'redis://127.0.0.1:6379',
     concurrency: values.concurrency === undefined ? null : num('concurrency'),
+    dnsClient: dnsClient(str('dns-client')),
     memoryRun: flag('memory-run') || flag('memory-only'),
     memoryCount: num('memory-count'),
     memoryOnly: flag('memory-only'),
     json: flag('json'),
     out: resolve(str('out') ?? 'bench-results/latest.md'),
   };
+}
+
+function dnsClient(value: string | undefined): DnsClient {
+  if (value === undefined) return 'tcp';
+  if (value === 'tcp' || value === 'udp' || value === 'cares') return value;
+  throw new Error(`--dns-client must be tcp, udp or cares, got '${value}'`);
+}
+
+/** The machine's CPU ticks now, or null where /proc/stat cannot be read. */
+async function cpuTicks(): Promise<CpuTicks | null> {
+  try {
+    return parseCpuTicks(await readFile('/proc/stat', 'utf8'));
+  } catch {
+    return null;
+  }
+}
+
+/** `row` with the CPU steal between the two readings. */
+function withSteal(
+  row: StepRow,
+  start: CpuTicks | null,
+  end: CpuTicks | null,
+): StepRow {
+  const stealPct = start && end ? stealPercent(start, end) : null;
+  return { ...row, stealPct };
 }
 
 // ------------------------------------------------------------------ machine
@@ -292,6 +328,7 @@ async function openWorld(
     recursorPort: fixture.recursorPort,
     serverCpuS: () => fixture.serverCpuS(),
     concurrency: opts.concurrency,
+    dnsClient: opts.dnsClient,
     truth: await loadTruth(dir),
     queries: null,
   };
@@ -305,19 +342,37 @@ async function mainSteps(
 ): Promise<{ steps: StepRow[]; floor: number | null; notes: string[] }> {
   const steps: StepRow[] = [];
   const floors: number[] = [];
-  const before = await stepFloor(ctx, 'before', opts.floorRuns);
-  steps.push(before.row);
-  if (opts.dnsperf.enabled) steps.push(await stepDnsperf(ctx, opts.dnsperf));
+  const floorStep = async (when: string) => {
+    const start = await cpuTicks();
+    const f = await stepFloor(ctx, when, opts.floorRuns);
+    steps.push(withSteal(f.row, start, await cpuTicks()));
+    return f.floor;
+  };
+  const run = async (step: () => Promise<StepRow>) => {
+    const start = await cpuTicks();
+    const row = await step();
+    return withSteal(row, start, await cpuTicks());
+  };
+  const before = await floorStep('before');
+  if (opts.dnsperf.enabled) {
+    steps.push(await run(() => stepDnsperf(ctx, opts.dnsperf)));
+  }
   const startup = await stepStartup(ctx);
-  steps.push(await stepQuerySample(ctx, opts.sample));
+  steps.push(await run(() => stepQuerySample(ctx, opts.sample)));
   // The first scan meets Unbound cold for the names beyond floor.mjs's plan
   // (SRV, exchangedelegation, wildcard probes, ...), on the same 2 cores;
   // floor.mjs is measured warm (median of 3), so the compared rows are too.
-  steps.push(await stepScanOne(ctx, 1, ' (recursor cold)'));
+  steps.push(await run(() => stepScanOne(ctx, 1, ' (recursor cold)')));
   // The warm steps in turn, --scan-runs times: the machine's speed drifts
   // by ±20 % between minutes, and a drift then touches every step alike.
   const warm: (() => Promise<StepRow>)[] = [
     () => stepScanOne(ctx),
+    ...(ctx.dnsClient === 'udp'
+      ? []
+      : [
+          () =>
+            stepScanOne({ ...ctx, dnsClient: 'udp' }, 1, ', --dns-client udp'),
+        ]),
     () => stepScanOne(ctx, 2),
     ...(opts.split ? [() => stepScanSplit(ctx)] : []),
     ...(opts.distributed ? [() => stepDistributed(ctx, opts.redis)] : []),
@@ -326,13 +381,11 @@ async function mainSteps(
   for (let r = 0; r < opts.scanRuns; r++) {
     if (opts.scanRuns > 1)
       log(`warm steps: round ${r + 1} of ${opts.scanRuns}`);
-    for (const [i, step] of warm.entries()) runs[i]?.push(await step());
+    for (const [i, step] of warm.entries()) runs[i]?.push(await run(step));
   }
   steps.push(...runs.map(medianRow));
-  const after = await stepFloor(ctx, 'after', opts.floorRuns);
-  steps.push(after.row);
-  for (const f of [before.floor, after.floor])
-    if (f) floors.push(f.domainsPerS);
+  const after = await floorStep('after');
+  for (const f of [before, after]) if (f) floors.push(f.domainsPerS);
   const floor = floors.length
     ? floors.reduce((a, b) => a + b) / floors.length
     : null;
@@ -405,13 +458,16 @@ async function run(opts: BenchOptions): Promise<number> {
       seed: opts.seed,
       resolver,
       concurrency: opts.concurrency,
+      dnsClient: opts.dnsClient,
       querySample: opts.sample,
     },
     floorDomainsPerS: main.floor,
     steps: main.steps,
     memory,
     totalS: (performance.now() - t0) / 1000,
-    notes: main.steps.length ? [...main.notes, ...reportNotes(main.floor)] : [],
+    notes: main.steps.length
+      ? [...main.notes, ...reportNotes(main.floor, opts.dnsClient)]
+      : [],
   };
   await writeReport(report, opts);
   const wrong = main.steps.some((s) => s.ok === false) || memory?.ok === false;
@@ -420,8 +476,9 @@ async function run(opts: BenchOptions): Promise<number> {
   return wrong || failed ? 1 : 0;
 }
 
-function reportNotes(floor: number | null): string[] {
+function reportNotes(floor: number | null, client: DnsClient): string[] {
   return [
+    `Every exoscope step runs with --dns-client ${client} unless its name says otherwise.`,
     `× floor = domains/s ÷ ${floor ? Math.round(floor) : '?'}, the mean of floor.mjs's before/after medians (same server, same run).`,
     'q/domain of the exoscope rows: queries that reached the resolver, from the JSONL sample; DNS q/s = domains/s × q/domain.',
     'CPU µs/domain: user + system CPU of the exoscope processes (GNU time), start-up included, ÷ domains; server CPU: Knot + Unbound during the step. Peak RSS: max RSS of each process.',

@@ -8,10 +8,12 @@ import {
   parseDnsperf,
   parseFloorSummary,
   parseGroundTruth,
+  parseCpuTicks,
   parseProcStat,
   parseProcStatus,
   parseTimeOutput,
   redisInfoNumber,
+  stealPercent,
 } from '../../scripts/bench-parse.js';
 import { memoryPlan } from '../../scripts/bench-memory.js';
 import {
@@ -110,6 +112,23 @@ describe('/proc parsing', () => {
     expect(parseProcStat(stat)).toBeCloseTo(2.87);
     expect(parseProcStat(stat, 1000)).toBeCloseTo(0.287);
     expect(() => parseProcStat('garbage')).toThrow(BenchParseError);
+  });
+
+  it('reads the CPU ticks and the steal of all CPUs from /proc/stat', () => {
+    const stat =
+      'cpu  100 5 50 800 10 0 5 30 7 0\ncpu0 50 2 25 400 5 0 2 15 3 0\nintr 1\n';
+    // guest (7) and guest_nice (0) are already in user and nice
+    expect(parseCpuTicks(stat)).toEqual({ total: 1000, steal: 30 });
+    expect(() => parseCpuTicks('cpu0 1 2 3\n')).toThrow(BenchParseError);
+    expect(() => parseCpuTicks('cpu  1 2 x 4 5 6 7 8\n')).toThrow(
+      BenchParseError,
+    );
+  });
+
+  it('gives the steal between two readings in % of the CPU time', () => {
+    const before = { total: 1000, steal: 30 };
+    expect(stealPercent(before, { total: 1400, steal: 130 })).toBe(25);
+    expect(stealPercent(before, before)).toBeNull();
   });
 });
 
@@ -300,6 +319,7 @@ describe('medianRow', () => {
     peakRssMb: {},
     redisPeakMb: null,
     floorRatio: null,
+    stealPct: null,
     correct: null,
     ok,
     note: '',
@@ -312,6 +332,20 @@ describe('medianRow', () => {
     expect(m.note).toBe(
       "median of 3 runs by domains/s (3000, 2500, 2800); the other figures are that run's",
     );
+  });
+
+  it('lists the CPU steal of every run when it was measured', () => {
+    const stolen = (rate: number, stealPct: number | null) => ({
+      ...row(rate),
+      stealPct,
+    });
+    const m = medianRow([
+      stolen(3000, 2),
+      stolen(2500, 41.6),
+      stolen(2800, null),
+    ]);
+    expect(m.stealPct).toBeNull();
+    expect(m.note).toMatch(/; CPU steal of the runs: 2, 42, \? %$/);
   });
 
   it('takes the lower middle run of an even count', () => {
