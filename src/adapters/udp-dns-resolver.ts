@@ -191,9 +191,13 @@ abstract class Channel {
     if (!expired) return;
     for (const query of expired) this.inFlight.delete(query.id);
     this.answering = false;
+    this.onTimeouts(now);
     this.pump();
     for (const query of expired) this.owner.endTry(query, TIMED_OUT);
   }
+
+  /** Some tries here have just timed out (their queries are already off the books). */
+  protected onTimeouts(_now: number): void {}
 
   /** Opens the socket unless it is open or opening. */
   protected abstract openIfClosed(): void;
@@ -351,11 +355,16 @@ class UdpChannel extends Channel {
  * is what makes it cheaper than a datagram a query. A connection that closes
  * after it was up (the server's idle timeout, a reset) sends its unanswered
  * queries once more on a new connection, without counting a try; one that
- * never came up fails those waiting with its error (ECONNREFUSED, ...).
+ * never came up fails those waiting with its error (ECONNREFUSED, ...), or
+ * as a timeout when it is not up within the deadline of a try. A connection
+ * on which tries time out and nothing has come for a whole deadline is taken
+ * for dead (a server or middlebox that dropped it silently) and replaced.
  */
 class TcpChannel extends Channel {
   private socket: net.Socket | undefined;
   private error: string | undefined;
+  /** When the connection came up or last received data (performance.now()). */
+  private heard = 0;
   /** Framed queries of this turn, written together by `flush`. */
   private batch: Buffer[] = [];
   private flushing = false;
@@ -372,20 +381,36 @@ class TcpChannel extends Channel {
     this.socket = socket;
     // Pending queries keep the process alive through the resolver's timer.
     socket.unref();
+    // The kernel would try to connect for minutes (SYN retries).
+    const deadline = setTimeout(() => {
+      if (this.socket !== socket || this.ready) return;
+      this.error = 'ETIMEDOUT';
+      this.onClose();
+    }, this.owner.timeoutMs);
+    deadline.unref();
     socket.on('connect', () => {
+      clearTimeout(deadline);
       if (this.socket !== socket) return;
       this.ready = true;
+      this.heard = performance.now();
       this.pump();
     });
     socket.on('data', (chunk: Buffer) => {
-      if (this.socket === socket) this.onData(socket, chunk);
+      if (this.socket !== socket) return;
+      this.heard = performance.now();
+      this.onData(socket, chunk);
     });
     socket.on('error', (err) => {
       if (this.socket === socket) this.error = codeOf(err);
     });
     socket.on('close', () => {
+      clearTimeout(deadline);
       if (this.socket === socket) this.onClose();
     });
+  }
+
+  protected override onTimeouts(now: number): void {
+    if (this.ready && now - this.heard >= this.owner.timeoutMs) this.onClose();
   }
 
   protected shut(): void {
@@ -433,9 +458,13 @@ class TcpChannel extends Channel {
     if (at < data.length) this.partial = Buffer.from(data.subarray(at));
   }
 
+  /** The connection is gone (or given up on): what was on it goes on elsewhere. */
   private onClose(): void {
     const wasUp = this.ready;
-    const failure = errorOutcome(this.error ?? 'EOF');
+    const failure =
+      this.error === 'ETIMEDOUT'
+        ? TIMED_OUT
+        : errorOutcome(this.error ?? 'EOF');
     this.error = undefined;
     this.shut();
     this.ready = false;

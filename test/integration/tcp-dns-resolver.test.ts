@@ -1,3 +1,4 @@
+import { spawn } from 'node:child_process';
 import net from 'node:net';
 import dnsPacket from 'dns-packet';
 import type { DecodedPacket } from 'dns-packet';
@@ -98,6 +99,41 @@ async function scriptedTcpServer(
   );
   const { port } = server.address() as net.AddressInfo;
   return { address: `127.0.0.1:${port}`, connections };
+}
+
+/**
+ * A TCP port that completes no more handshakes: a child process listens with
+ * a backlog of 1 and never accepts, and the queue is filled first, so the
+ * kernel drops further SYNs and a connect hangs (as behind a firewall).
+ */
+async function fullListener(): Promise<string> {
+  const child = spawn(
+    process.execPath,
+    [
+      '-e',
+      `const s = require('node:net').createServer();
+       s.listen({ port: 0, host: '127.0.0.1', backlog: 1 }, () => {
+         process.stdout.write(s.address().port + '\\n');
+         Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0);
+       });`,
+    ],
+    { stdio: ['ignore', 'pipe', 'inherit'] },
+  );
+  cleanups.push(() => child.kill('SIGKILL'));
+  const port = await new Promise<number>((resolve, reject) => {
+    child.stdout.setEncoding('utf8').once('data', (d: string) => {
+      resolve(Number(d.trim()));
+    });
+    child.once('exit', () => reject(new Error('listener exited')));
+  });
+  // Fill the accept queue; these handshakes still complete in the kernel.
+  for (let i = 0; i < 4; i++) {
+    const filler = net.connect({ port, host: '127.0.0.1' });
+    filler.on('error', () => {});
+    cleanups.push(() => filler.destroy());
+  }
+  await new Promise((resolve) => setTimeout(resolve, 200));
+  return `127.0.0.1:${port}`;
 }
 
 const names = (count: number) =>
@@ -211,6 +247,35 @@ describe('tcp: connections that close', () => {
     const result = await r.query('d1.test', 'A');
     expect(result.status).toBe('timeout');
     expect(server.connections.flatMap((c) => c.queries)).toHaveLength(2);
+  });
+});
+
+describe('tcp: dead connections', () => {
+  it('replaces a connection that went silent, and the retry answers', async () => {
+    // The first connection answers once, then never again; later ones answer.
+    const server = await scriptedTcpServer((connection, fresh) => {
+      const first = connection === server.connections[0];
+      if (first && connection.queries.length > 1) return;
+      connection.socket.write(Buffer.concat(fresh.map(answerFor).map(frame)));
+    });
+    const r = resolver({
+      servers: [server.address],
+      timeoutMs: 200,
+      retries: 1,
+    });
+    expect((await r.query('d1.test', 'A')).records).toEqual(['10.0.0.1']);
+    const second = await r.query('d2.test', 'A');
+    expect(second).toMatchObject({ status: 'ok', records: ['10.0.0.2'] });
+    expect(server.connections).toHaveLength(2);
+  });
+
+  it('gives up connecting after the deadline of a try, as a timeout', async () => {
+    const full = await fullListener();
+    const r = resolver({ servers: [full], timeoutMs: 300, retries: 1 });
+    const started = performance.now();
+    const result = await r.query('d1.test', 'A');
+    expect(result).toMatchObject({ status: 'timeout' });
+    expect(performance.now() - started).toBeLessThan(5000);
   });
 });
 
