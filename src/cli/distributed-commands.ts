@@ -157,6 +157,8 @@ DNS (per worker, as for scan):
       --rate QPS         DNS queries per second of this worker; 0 = unlimited
       --timeout MS       deadline of one query try (default 2000)
       --retries N        extra tries per query (default 2)
+      --dns-client C     udp (default), tcp (pipelined TCP: less CPU, for a
+                         resolver such as Unbound) or cares, as for scan
       --asn-source SRC   packaged (default), cymru or none
       --asn-db FILE      your own IP-to-ASN dataset
 
