@@ -233,3 +233,8 @@ export function medianRow(runs: readonly StepRow[]): StepRow {
     steal;
   return { ...row, note: row.note ? `${row.note}; ${why}` : why };
 }
+
+/** The order of `steps` warm steps in round `round` (from 0): each round starts one step later. */
+export function roundOrder(steps: number, round: number): number[] {
+  return Array.from({ length: steps }, (_, i) => (i + round) % steps);
+}

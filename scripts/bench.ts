@@ -46,7 +46,12 @@ import {
 import type { Ctx, DnsClient } from './bench-steps.js';
 import { parseCpuTicks, stealPercent } from './bench-parse.js';
 import type { CpuTicks } from './bench-parse.js';
-import { formatDuration, medianRow, renderReport } from './bench-table.js';
+import {
+  formatDuration,
+  medianRow,
+  renderReport,
+  roundOrder,
+} from './bench-table.js';
 import type {
   BenchReport,
   Machine,
@@ -81,9 +86,9 @@ Portfolio and server:
 Steps (all on by default):
   --floor-runs N       runs of floor.mjs before and after (default 3)
   --scan-runs N        runs of each warm exoscope step, taken in turn (1 process,
-                       1 process on udp, --threads 2, halves, distributed,
-                       then again); the row
-                       shown is the median by domains/s (default 3)
+                       1 process on udp, --threads 2, halves, distributed;
+                       each round starts one step later); the row shown is
+                       the median by domains/s (default 3)
   --no-dnsperf         skip dnsperf (Debian package, installed if missing)
   --dnsperf-seconds S  dnsperf run length (default 10)
   --dnsperf-clients N  dnsperf -c (default 4)
@@ -365,6 +370,10 @@ async function mainSteps(
   steps.push(await run(() => stepScanOne(ctx, 1, ' (recursor cold)')));
   // The warm steps in turn, --scan-runs times: the machine's speed drifts
   // by ±20 % between minutes, and a drift then touches every step alike.
+  // Each round starts one step later: a round lasts about as long as the
+  // zones' negative TTL (300 s), so with a fixed order Unbound's refetches
+  // fell on the same step every round (the distributed step of the 20:08
+  // run made Unbound work 433 µs a domain, the others 215-258).
   const warm: (() => Promise<StepRow>)[] = [
     () => stepScanOne(ctx),
     ...(ctx.dnsClient === 'udp'
@@ -381,7 +390,9 @@ async function mainSteps(
   for (let r = 0; r < opts.scanRuns; r++) {
     if (opts.scanRuns > 1)
       log(`warm steps: round ${r + 1} of ${opts.scanRuns}`);
-    for (const [i, step] of warm.entries()) runs[i]?.push(await run(step));
+    for (const i of roundOrder(warm.length, r)) {
+      runs[i]?.push(await run(warm[i] as () => Promise<StepRow>));
+    }
   }
   steps.push(...runs.map(medianRow));
   const after = await floorStep('after');

@@ -20,6 +20,7 @@ import {
   alignedTable,
   formatDuration,
   medianRow,
+  roundOrder,
 } from '../../scripts/bench-table.js';
 import type { StepRow } from '../../scripts/bench-table.js';
 
@@ -365,5 +366,15 @@ describe('medianRow', () => {
     expect(medianRow([one, row(20), row(5)]).note).toMatch(
       /^halves took 1 s; median of 3 runs/,
     );
+  });
+});
+
+describe('roundOrder', () => {
+  it('starts each round one step later, so every step takes every place', () => {
+    expect(roundOrder(5, 0)).toEqual([0, 1, 2, 3, 4]);
+    expect(roundOrder(5, 1)).toEqual([1, 2, 3, 4, 0]);
+    expect(roundOrder(5, 7)).toEqual([2, 3, 4, 0, 1]);
+    const firsts = [0, 1, 2, 3, 4].map((r) => roundOrder(5, r)[0]);
+    expect(new Set(firsts).size).toBe(5);
   });
 });
