@@ -139,6 +139,35 @@ function codeOf(err: unknown): string {
     : 'EIO';
 }
 
+/** `message` behind the 2-byte length that frames it on TCP (RFC 1035 4.2.2). */
+function framed(message: Buffer): Buffer {
+  const out = Buffer.allocUnsafe(2 + message.length);
+  out.writeUInt16BE(message.length, 0);
+  message.copy(out, 2);
+  return out;
+}
+
+/** Cuts a TCP byte stream into the DNS messages it frames. */
+class FrameReader {
+  /** The start of a message whose rest has not arrived. */
+  private partial: Buffer | undefined;
+
+  /** Hands each whole message of `chunk` (after what was kept) to `each`, while it returns true. */
+  read(chunk: Buffer, each: (message: Buffer) => boolean): void {
+    const data = this.partial ? Buffer.concat([this.partial, chunk]) : chunk;
+    this.partial = undefined;
+    let at = 0;
+    while (data.length - at >= 2) {
+      const length = data.readUInt16BE(at);
+      if (data.length - at - 2 < length) break;
+      const message = data.subarray(at + 2, at + 2 + length);
+      at += 2 + length;
+      if (!each(message)) return;
+    }
+    if (at < data.length) this.partial = Buffer.from(data.subarray(at));
+  }
+}
+
 /**
  * One channel to one server (a connected UDP socket or a TCP connection): its
  * queries in flight by id (in order of sending, which is the order of their
@@ -175,7 +204,6 @@ abstract class Channel {
   /** Ends every try in flight or waiting here with `outcome`, and closes the socket. */
   close(outcome: TryOutcome): void {
     this.shut();
-    this.ready = false;
     const ended = [...this.takeInFlight(), ...this.takeWaiting()];
     for (const query of ended) this.owner.endTry(query, outcome);
   }
@@ -201,7 +229,7 @@ abstract class Channel {
 
   /** Opens the socket unless it is open or opening. */
   protected abstract openIfClosed(): void;
-  /** Closes the socket without a word to the queries. */
+  /** Closes the socket, not ready any more, without a word to the queries. */
   protected abstract shut(): void;
   /** Puts one query on the wire (its id and deadline are set). */
   protected abstract transmit(query: Lookup): void;
@@ -288,6 +316,7 @@ class UdpChannel extends Channel {
   protected shut(): void {
     const socket = this.socket;
     this.socket = undefined;
+    this.ready = false;
     if (socket) socket.close();
   }
 
@@ -368,8 +397,7 @@ class TcpChannel extends Channel {
   /** Framed queries of this turn, written together by `flush`. */
   private batch: Buffer[] = [];
   private flushing = false;
-  /** The start of a reply whose rest has not arrived. */
-  private partial: Buffer | undefined;
+  private reader = new FrameReader();
 
   protected openIfClosed(): void {
     if (this.socket) return;
@@ -416,17 +444,14 @@ class TcpChannel extends Channel {
   protected shut(): void {
     const socket = this.socket;
     this.socket = undefined;
+    this.ready = false;
     this.batch = [];
-    this.partial = undefined;
+    this.reader = new FrameReader();
     if (socket) socket.destroy();
   }
 
   protected transmit(query: Lookup): void {
-    const packet = query.packet;
-    const framed = Buffer.allocUnsafe(2 + packet.length);
-    framed.writeUInt16BE(packet.length, 0);
-    packet.copy(framed, 2);
-    this.batch.push(framed);
+    this.batch.push(framed(query.packet));
     if (!this.flushing) {
       this.flushing = true;
       setImmediate(this.flush);
@@ -445,17 +470,10 @@ class TcpChannel extends Channel {
   };
 
   private onData(socket: net.Socket, chunk: Buffer): void {
-    const data = this.partial ? Buffer.concat([this.partial, chunk]) : chunk;
-    this.partial = undefined;
-    let at = 0;
-    while (data.length - at >= 2) {
-      const length = data.readUInt16BE(at);
-      if (data.length - at - 2 < length) break;
-      this.deliver(data.subarray(at + 2, at + 2 + length), true);
-      at += 2 + length;
-      if (this.socket !== socket) return;
-    }
-    if (at < data.length) this.partial = Buffer.from(data.subarray(at));
+    this.reader.read(chunk, (reply) => {
+      this.deliver(reply, true);
+      return this.socket === socket;
+    });
   }
 
   /** The connection is gone (or given up on): what was on it goes on elsewhere. */
@@ -467,7 +485,6 @@ class TcpChannel extends Channel {
         : errorOutcome(this.error ?? 'EOF');
     this.error = undefined;
     this.shut();
-    this.ready = false;
     if (!wasUp) {
       for (const query of this.takeWaiting()) this.owner.endTry(query, failure);
       return;
@@ -494,7 +511,7 @@ class TcpChannel extends Channel {
 class TcpExchange {
   private readonly socket: net.Socket;
   private readonly timer: NodeJS.Timeout;
-  private received: Buffer = Buffer.alloc(0);
+  private readonly reader = new FrameReader();
   private done = false;
 
   constructor(
@@ -521,32 +538,20 @@ class TcpExchange {
   }
 
   private write(): void {
-    const packet = this.query.packet;
-    const framed = Buffer.allocUnsafe(2 + packet.length);
-    framed.writeUInt16BE(packet.length, 0);
-    packet.copy(framed, 2);
-    this.socket.write(framed);
+    this.socket.write(framed(this.query.packet));
   }
 
   private onData(chunk: Buffer): void {
-    this.received =
-      this.received.length === 0
-        ? chunk
-        : Buffer.concat([this.received, chunk]);
-    while (!this.done && this.received.length >= 2) {
-      const length = this.received.readUInt16BE(0);
-      if (this.received.length < 2 + length) return;
-      const m = this.received.subarray(2, 2 + length);
-      this.received = this.received.subarray(2 + length);
+    this.reader.read(chunk, (m) => {
       const reading = readReply(m, this.query, true);
-      if (reading === 'not-ours' || reading === 'truncated') continue;
       if (reading === 'without-edns') {
         this.query.dropEdns();
         this.write();
-        continue;
+      } else if (reading !== 'not-ours' && reading !== 'truncated') {
+        this.finish(reading);
       }
-      this.finish(reading);
-    }
+      return !this.done;
+    });
   }
 }
 

@@ -16,6 +16,7 @@ import {
   stealPercent,
 } from '../../scripts/bench-parse.js';
 import { memoryPlan } from '../../scripts/bench-memory.js';
+import { emptyRow } from '../../scripts/bench-steps.js';
 import {
   alignedTable,
   formatDuration,
@@ -309,21 +310,11 @@ describe('memoryPlan', () => {
 
 describe('medianRow', () => {
   const row = (rate: number | null, ok: boolean | null = true): StepRow => ({
-    step: 'scan, 1 process',
-    domains: 100,
+    ...emptyRow('scan, 1 process', 100, ''),
     wallS: rate === null ? null : 100 / rate,
     domainsPerS: rate,
-    qps: null,
-    queriesPerDomain: null,
     cpuUsPerDomain: rate === null ? null : 1e6 / rate,
-    serverCpuUsPerDomain: null,
-    peakRssMb: {},
-    redisPeakMb: null,
-    floorRatio: null,
-    stealPct: null,
-    correct: null,
     ok,
-    note: '',
   });
 
   it('shows the run with the median rate, with every rate in the note', () => {
