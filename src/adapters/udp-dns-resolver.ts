@@ -37,8 +37,8 @@ export interface UdpResolverOptions {
   /**
    * Deadline of one try, in ms: a try with no answer by then ends as a
    * timeout (checked every `min(50, timeoutMs / 10)` ms, so it may run over
-   * by that much). A truncated reply's TCP exchange gets a deadline of its
-   * own. Default 2000.
+   * by that much). A truncated reply's try over TCP gets a new deadline.
+   * Default 2000.
    */
   timeoutMs?: number;
   /** Extra tries after the first, each on the NEXT server in rotation. Default 2. */
@@ -504,61 +504,16 @@ class TcpChannel extends Channel {
   }
 }
 
-/**
- * One query over TCP after a truncated UDP reply: its own connection and
- * deadline, the message framed with a 2-byte length (RFC 1035 4.2.2).
- */
-class TcpExchange {
-  private readonly socket: net.Socket;
-  private readonly timer: NodeJS.Timeout;
-  private readonly reader = new FrameReader();
-  private done = false;
-
-  constructor(
-    private readonly owner: UdpResolver,
-    private readonly query: Lookup,
-    server: ServerAddress,
-  ) {
-    this.timer = setTimeout(() => this.finish(TIMED_OUT), owner.timeoutMs);
-    this.socket = net.connect({ host: server.host, port: server.port });
-    this.socket.setNoDelay(true);
-    this.socket.on('connect', () => this.write());
-    this.socket.on('data', (chunk) => this.onData(chunk));
-    this.socket.on('error', (err) => this.finish(errorOutcome(codeOf(err))));
-    this.socket.on('close', () => this.finish(errorOutcome('EOF')));
-  }
-
-  /** Ends the exchange with `outcome` and hands the query back. */
-  finish(outcome: TryOutcome): void {
-    if (this.done) return;
-    this.done = true;
-    clearTimeout(this.timer);
-    this.socket.destroy();
-    this.owner.endTcp(this, this.query, outcome);
-  }
-
-  private write(): void {
-    this.socket.write(framed(this.query.packet));
-  }
-
-  private onData(chunk: Buffer): void {
-    this.reader.read(chunk, (m) => {
-      const reading = readReply(m, this.query, true);
-      if (reading === 'without-edns') {
-        this.query.dropEdns();
-        this.write();
-      } else if (reading !== 'not-ours' && reading !== 'truncated') {
-        this.finish(reading);
-      }
-      return !this.done;
-    });
-  }
-}
-
 /** The resolver's state: channels, rotation, ids, deadlines. */
 class UdpResolver {
   private readonly channels: Channel[] = [];
-  private readonly exchanges = new Set<TcpExchange>();
+  /**
+   * Per server, the connection that carries the queries whose UDP reply was
+   * truncated (opened on the first one): one long-lived pipelined connection
+   * rather than a new one a query, which would leave a socket in TIME_WAIT
+   * for each and, at thousands of domains a second, run out of local ports.
+   */
+  private readonly fallback: (TcpChannel | undefined)[] = [];
   private readonly timer: NodeJS.Timeout;
   private readonly ids = new Uint16Array(4096);
   private idAt = this.ids.length;
@@ -569,7 +524,7 @@ class UdpResolver {
   constructor(
     private readonly servers: readonly ServerAddress[],
     private readonly perServer: number,
-    maxInFlight: number,
+    private readonly maxInFlight: number,
     readonly timeoutMs: number,
     private readonly retries: number,
     transport: DnsTransport,
@@ -640,14 +595,15 @@ class UdpResolver {
     );
   }
 
+  /** The same try again over TCP, on the server that sent the truncated reply. */
   overTcp(query: Lookup): void {
-    const server = this.servers[query.server] as ServerAddress;
-    this.exchanges.add(new TcpExchange(this, query, server));
-  }
-
-  endTcp(exchange: TcpExchange, query: Lookup, outcome: TryOutcome): void {
-    this.exchanges.delete(exchange);
-    this.endTry(query, outcome);
+    let channel = this.fallback[query.server];
+    if (!channel) {
+      const server = this.servers[query.server] as ServerAddress;
+      channel = new TcpChannel(this, server, this.maxInFlight);
+      this.fallback[query.server] = channel;
+    }
+    channel.submit(query);
   }
 
   /** A random message id (RFC 5452: ids are the main defence against spoofed answers). */
@@ -663,8 +619,7 @@ class UdpResolver {
     if (this.closed) return;
     this.closed = true;
     clearInterval(this.timer);
-    for (const channel of this.channels) channel.close(CANCELLED);
-    for (const exchange of [...this.exchanges]) exchange.finish(CANCELLED);
+    for (const channel of this.allChannels()) channel.close(CANCELLED);
   }
 
   private channelOf(query: Lookup): Channel {
@@ -673,7 +628,12 @@ class UdpResolver {
 
   private sweep(): void {
     const now = performance.now();
-    for (const channel of this.channels) channel.sweep(now);
+    for (const channel of this.allChannels()) channel.sweep(now);
+  }
+
+  private *allChannels(): Generator<Channel> {
+    yield* this.channels;
+    for (const channel of this.fallback) if (channel) yield channel;
   }
 }
 
@@ -708,7 +668,8 @@ function transportOption(value: unknown): DnsTransport {
  * or reset connection, a malformed reply) moves it to the following server,
  * up to `retries` more tries. NXDOMAIN, NODATA and answers are final.
  * Replies count only when their id and question match the query; truncated
- * UDP ones are asked again over TCP on the same server.
+ * UDP ones are asked again over TCP on the same server, on one pipelined
+ * connection per server that stays open for the next.
  *
  * @throws ResolverConfigError (`EXO_BAD_RESOLVER`) on a bad server or option.
  */

@@ -81,8 +81,12 @@ export interface FakeDnsServer {
   address: string;
   /** Every query received, in order of arrival. */
   queries: ReceivedQuery[];
+  /** TCP connections accepted so far. */
+  readonly tcpConnections: number;
   setRecords(records: FakeRecord[]): void;
   setBehaviour(fn: BehaviourFn): void;
+  /** Closes every open TCP connection (as a server's idle timeout would); keeps listening. */
+  dropTcpConnections(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -234,6 +238,7 @@ export async function startFakeDnsServer(
   let behaviour: BehaviourFn = opts.behaviour ?? (() => 'answer');
   const queries: ReceivedQuery[] = [];
   const sockets = new Set<net.Socket>();
+  let tcpConnections = 0;
 
   /** The reply to one raw query, or undefined for silence. */
   function respond(msg: Buffer, proto: 'udp' | 'tcp'): Buffer | undefined {
@@ -291,6 +296,7 @@ export async function startFakeDnsServer(
   }
 
   const tcp = net.createServer((socket) => {
+    tcpConnections++;
     sockets.add(socket);
     socket.on('close', () => sockets.delete(socket));
     socket.on('error', () => socket.destroy());
@@ -323,11 +329,21 @@ export async function startFakeDnsServer(
     port,
     address: `${HOST}:${port}`,
     queries,
+    get tcpConnections() {
+      return tcpConnections;
+    },
     setRecords(records) {
       zone = new Zone(records);
     },
     setBehaviour(fn) {
       behaviour = fn;
+    },
+    async dropTcpConnections() {
+      const closed = [...sockets].map(
+        (s) => new Promise((resolve) => s.once('close', resolve)),
+      );
+      for (const s of sockets) s.destroy();
+      await Promise.all(closed);
     },
     async close() {
       for (const s of sockets) s.destroy();

@@ -374,6 +374,39 @@ describe('udp: sizes and load', () => {
     expect(s.queries.map((q) => q.proto)).toEqual(['udp', 'tcp']);
   });
 
+  it('asks truncated queries again on one TCP connection, kept for the next', async () => {
+    const names = Array.from({ length: 30 }, (_, i) => `t${i}.test`);
+    const s = await server({
+      records: names.map((name) => ({
+        name,
+        type: 'TXT' as const,
+        data: [name],
+      })),
+      behaviour: () => 'truncate',
+    });
+    const r = resolver({ servers: [s.address], socketsPerServer: 1 });
+    const burst = await Promise.all(names.map((n) => r.query(n, 'TXT')));
+    expect(burst.map((x) => [x.status, x.records])).toEqual(
+      names.map((n) => ['ok', [n]]),
+    );
+    const later = await r.query('t0.test', 'TXT');
+    expect(later).toMatchObject({ status: 'ok', records: ['t0.test'] });
+    expect(s.queries.filter((q) => q.proto === 'tcp')).toHaveLength(31);
+    expect(s.tcpConnections).toBe(1);
+  });
+
+  it('after truncation, a TCP connection the server closes is opened again', async () => {
+    const s = await server({
+      records: [{ name: 'a.test', type: 'TXT', data: ['x'] }],
+      behaviour: () => 'truncate',
+    });
+    const r = resolver({ servers: [s.address] });
+    expect(await r.query('a.test', 'TXT')).toMatchObject({ status: 'ok' });
+    await s.dropTcpConnections();
+    expect(await r.query('a.test', 'TXT')).toMatchObject({ status: 'ok' });
+    expect(s.tcpConnections).toBe(2);
+  });
+
   it('answers 20 000 parallel queries, none lost', async () => {
     const count = 20_000;
     const many = await server({
