@@ -9,7 +9,11 @@ import { Redis } from 'ioredis';
 import { redisInfoNumber } from './bench-parse.js';
 import { log } from './bench-fixture.js';
 import { lastLine, runText } from './bench-proc.js';
-import type { Measurement, MeasuredProcess } from './bench-proc.js';
+import type {
+  Measurement,
+  MeasuredProcess,
+  ServerCpu,
+} from './bench-proc.js';
 import {
   checkCsv,
   clientArgs,
@@ -158,7 +162,7 @@ function untilReady(
 
 interface DistributedRun {
   wallS: number;
-  serverCpuS: number | null;
+  serverCpuS: ServerCpu | null;
   enqueue: Measurement;
   collect: Measurement;
   output: string;

@@ -8,6 +8,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseGroundTruth } from './bench-parse.js';
 import { lastLine, procCpuSeconds, runText } from './bench-proc.js';
+import type { ServerCpu } from './bench-proc.js';
 
 export function log(line: string): void {
   process.stderr.write(`bench: ${line}\n`);
@@ -78,8 +79,8 @@ export interface Fixture {
   /** `127.0.0.1:<port + 1>`: Unbound, what exoscope asks. */
   recursor: string;
   recursorPort: number;
-  /** CPU seconds used so far by Knot + Unbound (null if unknown). */
-  serverCpuS(): number | null;
+  /** CPU seconds used so far by Knot + Unbound, and by Knot (null if unknown). */
+  serverCpuS(): ServerCpu | null;
   stop(): Promise<void>;
 }
 
@@ -120,10 +121,12 @@ export async function startFixture(
     recursor: `127.0.0.1:${port + 1}`,
     recursorPort: port + 1,
     serverCpuS() {
-      const cpu = pids.map((pid) => (pid > 0 ? procCpuSeconds(pid) : null));
-      return cpu.every((c) => c !== null)
-        ? cpu.reduce((a, b) => (a ?? 0) + (b ?? 0), 0)
-        : null;
+      const [auth, recursor] = pids.map((pid) =>
+        pid > 0 ? procCpuSeconds(pid) : null,
+      );
+      return auth == null || recursor == null
+        ? null
+        : { total: auth + recursor, auth };
     },
     stop,
   };

@@ -137,6 +137,12 @@ export function procMemory(pid: number): ProcMemory {
   }
 }
 
+/** CPU seconds of the DNS servers: Knot + Unbound, and Knot alone. */
+export interface ServerCpu {
+  total: number;
+  auth: number;
+}
+
 /** CPU seconds so far of a process; null when it is gone. */
 export function procCpuSeconds(pid: number): number | null {
   try {

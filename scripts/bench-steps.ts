@@ -27,7 +27,11 @@ import {
   runMeasured,
   runText,
 } from './bench-proc.js';
-import type { Measurement, MeasuredProcess } from './bench-proc.js';
+import type {
+  Measurement,
+  MeasuredProcess,
+  ServerCpu,
+} from './bench-proc.js';
 import type { StepRow } from './bench-table.js';
 
 /** What every step needs: the tools, the server, the data. */
@@ -44,8 +48,8 @@ export interface Ctx {
   scratch: string;
   recursor: string;
   recursorPort: number;
-  /** CPU seconds of Knot + Unbound so far. */
-  serverCpuS(): number | null;
+  /** CPU seconds of Knot + Unbound so far, and of Knot. */
+  serverCpuS(): ServerCpu | null;
   timeBin: string | null;
   /** `--concurrency` for exoscope, when the benchmark was given one. */
   concurrency: number | null;
@@ -95,12 +99,25 @@ export function clientArgs(ctx: Ctx): string[] {
   return args;
 }
 
-/** CPU seconds Knot + Unbound spend from now until the returned function is called. */
-export function serverMeter(ctx: Ctx): () => number | null {
+/** CPU seconds Knot + Unbound (and Knot) spend from now until the returned function is called. */
+export function serverMeter(ctx: Ctx): () => ServerCpu | null {
   const start = ctx.serverCpuS();
   return () => {
     const end = ctx.serverCpuS();
-    return start === null || end === null ? null : end - start;
+    return start === null || end === null
+      ? null
+      : { total: end.total - start.total, auth: end.auth - start.auth };
+  };
+}
+
+/** The servers' CPU of a step as the row's per-domain figures. */
+function serverPerDomain(
+  cpu: ServerCpu | null,
+  domains: number,
+): Pick<StepRow, 'serverCpuUsPerDomain' | 'authCpuUsPerDomain'> {
+  return {
+    serverCpuUsPerDomain: perDomainUs(cpu?.total ?? null, domains),
+    authCpuUsPerDomain: perDomainUs(cpu?.auth ?? null, domains),
   };
 }
 
@@ -173,7 +190,7 @@ export interface ScanFigures {
   domains: number;
   wallS: number;
   cpuS: number | null;
-  serverCpuS: number | null;
+  serverCpuS: ServerCpu | null;
   rssMb: Record<string, number | null>;
   truth: TruthResult;
 }
@@ -191,7 +208,7 @@ export function scanRow(ctx: Ctx, f: ScanFigures): StepRow {
     qps: perDomain === null ? null : dps * perDomain,
     queriesPerDomain: perDomain,
     cpuUsPerDomain: perDomainUs(f.cpuS, f.domains),
-    serverCpuUsPerDomain: perDomainUs(f.serverCpuS, f.domains),
+    ...serverPerDomain(f.serverCpuS, f.domains),
     peakRssMb: f.rssMb,
     correct: formatTruth(f.truth).replace(/^correct: /, ''),
     ok: allCorrect(f.truth),
@@ -213,6 +230,7 @@ export function emptyRow(
     queriesPerDomain: null,
     cpuUsPerDomain: null,
     serverCpuUsPerDomain: null,
+    authCpuUsPerDomain: null,
     peakRssMb: {},
     redisPeakMb: null,
     floorRatio: null,
@@ -269,7 +287,7 @@ export async function stepFloor(
       qps: f.qps,
       queriesPerDomain: f.queriesPerDomain,
       cpuUsPerDomain: f.cpuUsPerQuery * f.queriesPerDomain,
-      serverCpuUsPerDomain: perDomainUs(serverS, domains * runs),
+      ...serverPerDomain(serverS, domains * runs),
       peakRssMb: { floor: mb(m.peakRssKb) },
     };
     return { floor: f, row };
@@ -317,7 +335,7 @@ export async function stepDnsperf(
     qps: d.qps,
     queriesPerDomain: plan,
     domainsPerS: d.qps / plan,
-    serverCpuUsPerDomain: perDomainUs(serverS, answered / plan),
+    ...serverPerDomain(serverS, answered / plan),
   };
 }
 

@@ -16,6 +16,11 @@ export interface StepRow {
   cpuUsPerDomain: number | null;
   /** CPU of the DNS servers (Knot + Unbound) during the step, per domain. */
   serverCpuUsPerDomain: number | null;
+  /**
+   * Knot's part of it: the names Unbound asked upstream during the step
+   * because they were not in its cache or had expired there.
+   */
+  authCpuUsPerDomain: number | null;
   /** Peak RSS per process, in MB (e.g. `{ scan: 210 }` or `{ w1: 190, w2: 185 }`). */
   peakRssMb: Record<string, number | null>;
   redisPeakMb: number | null;
@@ -95,7 +100,7 @@ const HEAD = [
   'DNS q/s',
   'q/domain',
   'CPU µs/domain',
-  'server CPU µs/domain',
+  'server CPU µs/domain (Knot)',
   'peak RSS MB',
   'Redis peak MB',
   '× floor',
@@ -121,6 +126,14 @@ export function renderReport(r: BenchReport): string {
   return `${out.join('\n')}\n`;
 }
 
+/** Knot + Unbound CPU per domain, with Knot's part in brackets. */
+function serverCell(s: StepRow): string {
+  const total = int(s.serverCpuUsPerDomain);
+  return s.authCpuUsPerDomain === null
+    ? total
+    : `${total} (${int(s.authCpuUsPerDomain)})`;
+}
+
 /** The steps as an aligned Markdown table. */
 export function renderTable(steps: readonly StepRow[]): string[] {
   const rows = steps.map((s) => [
@@ -131,7 +144,7 @@ export function renderTable(steps: readonly StepRow[]): string[] {
     int(s.qps),
     fixed(s.queriesPerDomain, 2),
     int(s.cpuUsPerDomain),
-    int(s.serverCpuUsPerDomain),
+    serverCell(s),
     rssCell(s.peakRssMb),
     fixed(s.redisPeakMb, 1),
     fixed(s.floorRatio, 2),

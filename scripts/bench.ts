@@ -492,7 +492,7 @@ function reportNotes(floor: number | null, client: DnsClient): string[] {
     `Every exoscope step runs with --dns-client ${client} unless its name says otherwise.`,
     `× floor = domains/s ÷ ${floor ? Math.round(floor) : '?'}, the mean of floor.mjs's before/after medians (same server, same run).`,
     'q/domain of the exoscope rows: queries that reached the resolver, from the JSONL sample; DNS q/s = domains/s × q/domain.',
-    'CPU µs/domain: user + system CPU of the exoscope processes (GNU time), start-up included, ÷ domains; server CPU: Knot + Unbound during the step. Peak RSS: max RSS of each process.',
+    'CPU µs/domain: user + system CPU of the exoscope processes (GNU time), start-up included, ÷ domains; server CPU: Knot + Unbound during the step, with the part of Knot in brackets: the names Unbound had to ask again because they were not in its cache or had expired there (the negative TTL of the portfolio is 300 s, so a step that runs about 300 s after the same names were last fetched pays for refetching them). Peak RSS: max RSS of each process.',
     "Unbound caches: after the first floor.mjs run every step meets a warm recursor for the query plan's names (like a second scan of a portfolio).",
   ];
 }

@@ -21,6 +21,7 @@ import {
   alignedTable,
   formatDuration,
   medianRow,
+  renderTable,
   roundOrder,
 } from '../../scripts/bench-table.js';
 import type { StepRow } from '../../scripts/bench-table.js';
@@ -287,6 +288,22 @@ describe('table helpers', () => {
       '|----|-----|',
       '| xx | y   |',
     ]);
+  });
+
+  it("shows the servers' CPU with Knot's part in brackets", () => {
+    const row = (server: number | null, auth: number | null): string =>
+      (renderTable([
+        {
+          ...emptyRow('s', 1, ''),
+          serverCpuUsPerDomain: server,
+          authCpuUsPerDomain: auth,
+        },
+      ])[2] ?? '')
+        .split('|')
+        .map((cell) => cell.trim())[8] ?? '';
+    expect(row(128.4, 12.2)).toBe('128 (12)');
+    expect(row(128.4, null)).toBe('128');
+    expect(row(null, null)).toBe('—');
   });
 
   it.each([
