@@ -9,11 +9,7 @@ import { Redis } from 'ioredis';
 import { redisInfoNumber } from './bench-parse.js';
 import { log } from './bench-fixture.js';
 import { lastLine, runText } from './bench-proc.js';
-import type {
-  Measurement,
-  MeasuredProcess,
-  ServerCpu,
-} from './bench-proc.js';
+import type { Measurement, MeasuredProcess, ServerCpu } from './bench-proc.js';
 import {
   checkCsv,
   clientArgs,

@@ -27,11 +27,7 @@ import {
   runMeasured,
   runText,
 } from './bench-proc.js';
-import type {
-  Measurement,
-  MeasuredProcess,
-  ServerCpu,
-} from './bench-proc.js';
+import type { Measurement, MeasuredProcess, ServerCpu } from './bench-proc.js';
 import type { StepRow } from './bench-table.js';
 
 /** What every step needs: the tools, the server, the data. */

@@ -247,6 +247,39 @@ export function medianRow(runs: readonly StepRow[]): StepRow {
   return { ...row, note: row.note ? `${row.note}; ${why}` : why };
 }
 
+/**
+ * Step `a`'s domains/s over step `b`'s, round by round (runs of the same
+ * round ran minutes apart, so the drift of the machine's speed touches both
+ * alike), with their median; a round where either run failed or was wrong
+ * has no ratio. Null when no round has one.
+ */
+export function pairedRatios(
+  a: readonly StepRow[],
+  b: readonly StepRow[],
+): { ratios: (number | null)[]; median: number } | null {
+  const ratios = a.map((run, i) => {
+    const other = b[i];
+    const ok = (
+      r: StepRow | undefined,
+    ): r is StepRow & { domainsPerS: number } =>
+      r !== undefined &&
+      r.ok !== false &&
+      r.domainsPerS !== null &&
+      r.domainsPerS > 0;
+    return ok(run) && ok(other) ? run.domainsPerS / other.domainsPerS : null;
+  });
+  const known = ratios
+    .filter((r): r is number => r !== null)
+    .sort((x, y) => x - y);
+  if (known.length === 0) return null;
+  const mid = Math.floor(known.length / 2);
+  const median =
+    known.length % 2 === 1
+      ? (known[mid] as number)
+      : ((known[mid - 1] as number) + (known[mid] as number)) / 2;
+  return { ratios, median };
+}
+
 /** The order of `steps` warm steps in round `round` (from 0): each round starts one step later. */
 export function roundOrder(steps: number, round: number): number[] {
   return Array.from({ length: steps }, (_, i) => (i + round) % steps);

@@ -49,6 +49,7 @@ import type { CpuTicks } from './bench-parse.js';
 import {
   formatDuration,
   medianRow,
+  pairedRatios,
   renderReport,
   roundOrder,
 } from './bench-table.js';
@@ -374,27 +375,44 @@ async function mainSteps(
   // zones' negative TTL (300 s), so with a fixed order Unbound's refetches
   // fell on the same step every round (the distributed step of the 20:08
   // run made Unbound work 433 µs a domain, the others 215-258).
-  const warm: (() => Promise<StepRow>)[] = [
-    () => stepScanOne(ctx),
-    ...(ctx.dnsClient === 'udp'
-      ? []
-      : [
-          () =>
-            stepScanOne({ ...ctx, dnsClient: 'udp' }, 1, ', --dns-client udp'),
-        ]),
-    () => stepScanOne(ctx, 2),
-    ...(opts.split ? [() => stepScanSplit(ctx)] : []),
-    ...(opts.distributed ? [() => stepDistributed(ctx, opts.redis)] : []),
+  const warm: [WarmStep, () => Promise<StepRow>][] = [
+    ['one', () => stepScanOne(ctx)],
   ];
+  if (ctx.dnsClient !== 'udp') {
+    const udp = { ...ctx, dnsClient: 'udp' as const };
+    warm.push(['udp', () => stepScanOne(udp, 1, ', --dns-client udp')]);
+  }
+  warm.push(['threads', () => stepScanOne(ctx, 2)]);
+  if (opts.split) warm.push(['halves', () => stepScanSplit(ctx)]);
+  if (opts.distributed) {
+    warm.push(['distributed', () => stepDistributed(ctx, opts.redis)]);
+  }
   const runs: StepRow[][] = warm.map(() => []);
   for (let r = 0; r < opts.scanRuns; r++) {
     if (opts.scanRuns > 1)
       log(`warm steps: round ${r + 1} of ${opts.scanRuns}`);
     for (const i of roundOrder(warm.length, r)) {
-      runs[i]?.push(await run(warm[i] as () => Promise<StepRow>));
+      const step = warm[i] as [WarmStep, () => Promise<StepRow>];
+      runs[i]?.push(await run(step[1]));
     }
   }
   steps.push(...runs.map(medianRow));
+  const runsOf = (name: WarmStep): StepRow[] =>
+    runs[warm.findIndex(([n]) => n === name)] ?? [];
+  const paired = PAIRS.flatMap(([a, b]) => {
+    const p = pairedRatios(runsOf(a), runsOf(b));
+    if (!p || opts.scanRuns < 2) return [];
+    const list = p.ratios.map((x) => (x === null ? '—' : x.toFixed(2)));
+    const name = (n: WarmStep) => runsOf(n)[0]?.step ?? n;
+    return [
+      `${name(a)} ÷ ${name(b)}: ${list.join(', ')} (median ${p.median.toFixed(2)})`,
+    ];
+  });
+  const pairedNote = paired.length
+    ? [
+        `Round by round (the two runs of a round ran minutes apart, so a drift of the machine's speed touches both alike), domains/s of ${paired.join('; of ')}.`,
+      ]
+    : [];
   const after = await floorStep('after');
   for (const f of [before, after]) if (f) floors.push(f.domainsPerS);
   const floor = floors.length
@@ -405,8 +423,17 @@ async function mainSteps(
       s.floorRatio = s.domainsPerS / floor;
     }
   }
-  return { steps, floor, notes: [startup] };
+  return { steps, floor, notes: [startup, ...pairedNote] };
 }
+
+/** The warm steps, by what they compare. */
+type WarmStep = 'one' | 'udp' | 'threads' | 'halves' | 'distributed';
+
+/** Pairs of warm steps compared round by round (the issue's target 3). */
+const PAIRS: [WarmStep, WarmStep][] = [
+  ['distributed', 'threads'],
+  ['distributed', 'halves'],
+];
 
 async function run(opts: BenchOptions): Promise<number> {
   const t0 = performance.now();

@@ -21,6 +21,7 @@ import {
   alignedTable,
   formatDuration,
   medianRow,
+  pairedRatios,
   renderTable,
   roundOrder,
 } from '../../scripts/bench-table.js';
@@ -292,13 +293,15 @@ describe('table helpers', () => {
 
   it("shows the servers' CPU with Knot's part in brackets", () => {
     const row = (server: number | null, auth: number | null): string =>
-      (renderTable([
-        {
-          ...emptyRow('s', 1, ''),
-          serverCpuUsPerDomain: server,
-          authCpuUsPerDomain: auth,
-        },
-      ])[2] ?? '')
+      (
+        renderTable([
+          {
+            ...emptyRow('s', 1, ''),
+            serverCpuUsPerDomain: server,
+            authCpuUsPerDomain: auth,
+          },
+        ])[2] ?? ''
+      )
         .split('|')
         .map((cell) => cell.trim())[8] ?? '';
     expect(row(128.4, 12.2)).toBe('128 (12)');
@@ -374,6 +377,37 @@ describe('medianRow', () => {
     expect(medianRow([one, row(20), row(5)]).note).toMatch(
       /^halves took 1 s; median of 3 runs/,
     );
+  });
+});
+
+describe('pairedRatios', () => {
+  const run = (rate: number | null, ok: boolean | null = true): StepRow => ({
+    ...emptyRow('step', 100, ''),
+    domainsPerS: rate,
+    ok,
+  });
+
+  it('divides the runs of the same round, with the median ratio', () => {
+    const p = pairedRatios(
+      [run(3865), run(3282), run(3317)],
+      [run(4261), run(3431), run(4184)],
+    );
+    expect(p?.ratios.map((r) => r?.toFixed(3))).toEqual([
+      '0.907',
+      '0.957',
+      '0.793',
+    ]);
+    expect(p?.median).toBeCloseTo(3865 / 4261);
+  });
+
+  it('leaves out rounds where either run failed or was wrong', () => {
+    const p = pairedRatios(
+      [run(100), run(null), run(300), run(400, false)],
+      [run(200), run(100), run(100), run(100)],
+    );
+    expect(p?.ratios).toEqual([0.5, null, 3, null]);
+    expect(p?.median).toBe(1.75);
+    expect(pairedRatios([run(null)], [run(100)])).toBeNull();
   });
 });
 
