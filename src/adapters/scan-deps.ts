@@ -50,6 +50,8 @@ const NO_OWNER: AsnPort = {
 export interface BuiltDeps {
   deps: ScanDeps;
   resolvers: readonly string[];
+  /** How the queries travel (what the pre-flight check names when no resolver answers). */
+  dnsClient: 'udp' | 'tcp' | 'cares';
   close(): void;
 }
 
@@ -98,6 +100,7 @@ export async function buildScanDeps(options: DepsOptions): Promise<BuiltDeps> {
   return {
     deps: { dns: network, sharedDns, asn },
     resolvers: servers,
+    dnsClient: options.dnsClient ?? 'udp',
     close: () => resolver.close(),
   };
 }
@@ -107,10 +110,11 @@ export async function buildScanDeps(options: DepsOptions): Promise<BuiltDeps> {
  * (any RCODE counts as an answer), the run stops with one message instead of
  * a million `unresolved` rows.
  */
-export async function preflight(
-  deps: ScanDeps,
-  resolvers: readonly string[],
-): Promise<void> {
+export async function preflight({
+  deps,
+  resolvers,
+  dnsClient,
+}: Pick<BuiltDeps, 'deps' | 'resolvers' | 'dnsClient'>): Promise<void> {
   // RFC 6761: .invalid never exists, so any working resolver answers at once.
   const tries = await Promise.all(
     [0, 1, 2].map((i) =>
@@ -126,9 +130,15 @@ export async function preflight(
     )
   ) {
     const why = tries[0]?.error ?? tries[0]?.status ?? 'no answer';
+    // A resolver may well answer datagrams and take no TCP connection.
+    const tcp = dnsClient === 'tcp';
+    const over = tcp ? ' over TCP' : '';
+    const hint = tcp
+      ? '; if it takes DNS over UDP only, use --dns-client udp'
+      : '';
     throw new SetupError(
       'EXO_RESOLVER_UNREACHABLE',
-      `no DNS resolver answered (${resolvers.join(', ')}): ${why}`,
+      `no DNS resolver answered${over} (${resolvers.join(', ')}): ${why}${hint}`,
     );
   }
 }

@@ -327,7 +327,7 @@ async function runWorker(
     const built = await buildScanDeps(dns);
     let redis: Redis | null = null;
     try {
-      await preflight(built.deps, built.resolvers);
+      await preflight(built);
       redis = await connectRedis(url, {
         role: 'worker',
         onError: (m) => log(`Redis: ${m}`),
@@ -583,7 +583,7 @@ export async function runDistributedScan(
     process.on('SIGTERM', onSignal);
     const started = Date.now();
     try {
-      await preflight(built.deps, built.resolvers);
+      await preflight(built);
       command = await connectRedis(url, { role: 'command' });
       blocking = await connectRedis(url, { role: 'worker' });
       await warnEviction(command, io);

@@ -54,7 +54,7 @@ async function scan(
   });
   const built = await buildScanDeps(options);
   try {
-    await preflight(built.deps, built.resolvers);
+    await preflight(built);
     const sink = await openSink({
       path: options.output,
       format: options.format,

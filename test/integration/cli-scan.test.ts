@@ -234,25 +234,35 @@ describe('exoscope scan (the built CLI)', () => {
     expect(run.stderr).not.toMatch(/\n\s+at /);
   });
 
-  it('fails fast with one message when no resolver answers', async () => {
+  /** Scans one domain against `resolver` with no retry; nothing may be written. */
+  async function scanUnanswered(resolver: string, ...extra: string[]) {
     const input = join(dir, 'one.txt');
     writeFileSync(input, 'contoso.test\n');
     const out = join(dir, 'never.csv');
-    const run = await runCli([
-      'scan',
-      input,
-      '-o',
-      out,
-      '--resolver',
-      '127.0.0.1:9',
-      '--timeout',
-      '300',
-      '--retries',
-      '0',
-    ]);
+    const args = ['scan', input, '-o', out, '--resolver', resolver];
+    const run = await runCli([...args, '--retries', '0', ...extra]);
     expect(run.code).toBe(1);
-    expect(run.stderr).toMatch(/no DNS resolver answered/);
+    expect(run.stderr.trim().split('\n')).toHaveLength(1);
     expect(existsSync(out)).toBe(false);
+    return run;
+  }
+
+  it('fails fast with one message when no resolver answers', async () => {
+    const run = await scanUnanswered('127.0.0.1:9', '--timeout', '300');
+    expect(run.stderr).toMatch(/no DNS resolver answered \(127\.0\.0\.1:9\)/);
+  });
+
+  it('says when a resolver takes no TCP with --dns-client tcp', async () => {
+    const udpOnly = await startFakeDnsServer({ tcp: false });
+    try {
+      const run = await scanUnanswered(udpOnly.address, '--dns-client', 'tcp');
+      expect(run.stderr).toMatch(
+        /no DNS resolver answered over TCP \(127\.0\.0\.1:\d+\): ECONNREFUSED; .*--dns-client udp/,
+      );
+      expect(udpOnly.queries).toEqual([]);
+    } finally {
+      await udpOnly.close();
+    }
   });
 
   it('documents every option with its default', async () => {
