@@ -29,10 +29,9 @@ import {
 } from './bench-proc.js';
 import type { Measurement, MeasuredProcess, ServerCpu } from './bench-proc.js';
 import type { StepRow } from './bench-table.js';
+import type { DnsClient } from '../src/adapters/scan-deps.js';
 
 /** What every step needs: the tools, the server, the data. */
-export type DnsClient = 'udp' | 'tcp' | 'cares';
-
 export interface Ctx {
   /** exoscope's CLI entry (dist/src/cli/main.js). */
   cli: string;

@@ -43,9 +43,10 @@ import {
   stepScanSplit,
   stepStartup,
 } from './bench-steps.js';
-import type { Ctx, DnsClient } from './bench-steps.js';
+import type { Ctx } from './bench-steps.js';
+import type { DnsClient } from '../src/adapters/scan-deps.js';
 import { parseCpuTicks, stealPercent } from './bench-parse.js';
-import type { CpuTicks } from './bench-parse.js';
+import type { CpuTicks, FloorSummary } from './bench-parse.js';
 import {
   formatDuration,
   medianRow,
@@ -348,16 +349,20 @@ async function mainSteps(
 ): Promise<{ steps: StepRow[]; floor: number | null; notes: string[] }> {
   const steps: StepRow[] = [];
   const floors: number[] = [];
-  const floorStep = async (when: string) => {
-    const start = await cpuTicks();
-    const f = await stepFloor(ctx, when, opts.floorRuns);
-    steps.push(withSteal(f.row, start, await cpuTicks()));
-    return f.floor;
-  };
   const run = async (step: () => Promise<StepRow>) => {
     const start = await cpuTicks();
     const row = await step();
     return withSteal(row, start, await cpuTicks());
+  };
+  const floorStep = async (when: string) => {
+    let floor = null as FloorSummary | null;
+    const row = await run(async () => {
+      const f = await stepFloor(ctx, when, opts.floorRuns);
+      floor = f.floor;
+      return f.row;
+    });
+    steps.push(row);
+    return floor;
   };
   const before = await floorStep('before');
   if (opts.dnsperf.enabled) {

@@ -14,6 +14,9 @@ import {
 import { createNodeDnsResolver, parseServer } from './node-dns-resolver.js';
 import { createUdpDnsResolver } from './udp-dns-resolver.js';
 
+/** The DNS client: ours over UDP (default) or pipelined TCP, or node:dns (c-ares). */
+export type DnsClient = 'udp' | 'tcp' | 'cares';
+
 /** What building the deps needs to know (a subset of the CLI's DNS options). */
 export interface DepsOptions {
   resolvers: string[];
@@ -22,8 +25,8 @@ export interface DepsOptions {
   retries: number;
   asnSource: 'packaged' | 'cymru' | 'none';
   asnDb: string | null;
-  /** The DNS client: ours over UDP (default) or pipelined TCP, or node:dns (c-ares). */
-  dnsClient?: 'udp' | 'tcp' | 'cares';
+  /** Default `udp`. */
+  dnsClient?: DnsClient;
 }
 
 /** An error setting up the scan (no resolver, bad ASN file): exit code 1. */
@@ -51,7 +54,7 @@ export interface BuiltDeps {
   deps: ScanDeps;
   resolvers: readonly string[];
   /** How the queries travel (what the pre-flight check names when no resolver answers). */
-  dnsClient: 'udp' | 'tcp' | 'cares';
+  dnsClient: DnsClient;
   close(): void;
 }
 

@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util';
 import type { ParseArgsConfig } from 'node:util';
+import type { DnsClient } from '../adapters/scan-deps.js';
 
 /** A mistake in the command line: exit code 2 with a one-line message. */
 export class UsageError extends Error {
@@ -24,7 +25,7 @@ export interface DnsOptions {
   /** A user's own IP-to-ASN file (CSV or iptoasn TSV, optionally .gz). */
   asnDb: string | null;
   /** DNS client: exoscope's own over UDP (default) or pipelined TCP, or node:dns (c-ares). */
-  dnsClient: 'udp' | 'tcp' | 'cares';
+  dnsClient: DnsClient;
 }
 
 export interface ScanOptions extends DnsOptions {
