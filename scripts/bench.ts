@@ -101,11 +101,11 @@ Steps (all on by default):
   --redis URL          Redis of the distributed step
                        (default redis://127.0.0.1:6379)
   --concurrency N      pass --concurrency N to exoscope (default: its own)
-  --dns-client C       exoscope's DNS client in every exoscope step: tcp
-                       (default: pipelined TCP to the local Unbound, the set-up
-                       the README recommends for large portfolios), udp or
-                       cares; unless it is udp, a warm step of one process on
-                       udp (exoscope's default client) runs too, for comparison
+  --dns-client C       exoscope's DNS client in every exoscope step: auto
+                       (default, exoscope's own default: pipelined TCP to the
+                       local Unbound, which takes it), tcp, udp or cares;
+                       unless it is udp, a warm step of one process on udp
+                       runs too, for comparison
   --memory-run         also scan --memory-count domains in one process and
                        report RSS at 10 k, 100 k and 1 M output rows
   --memory-count N     domains of the memory run (default 1000000)
@@ -245,9 +245,18 @@ export function parseOptions(argv: string[]): BenchOptions | null {
 }
 
 function dnsClient(value: string | undefined): DnsClient {
-  if (value === undefined) return 'tcp';
-  if (value === 'tcp' || value === 'udp' || value === 'cares') return value;
-  throw new Error(`--dns-client must be tcp, udp or cares, got '${value}'`);
+  if (value === undefined) return 'auto';
+  if (
+    value === 'auto' ||
+    value === 'tcp' ||
+    value === 'udp' ||
+    value === 'cares'
+  ) {
+    return value;
+  }
+  throw new Error(
+    `--dns-client must be auto, tcp, udp or cares, got '${value}'`,
+  );
 }
 
 /** The machine's CPU ticks now, or null where /proc/stat cannot be read. */

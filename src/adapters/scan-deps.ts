@@ -14,8 +14,12 @@ import {
 import { createNodeDnsResolver, parseServer } from './node-dns-resolver.js';
 import { createUdpDnsResolver } from './udp-dns-resolver.js';
 
-/** The DNS client: ours over UDP (default) or pipelined TCP, or node:dns (c-ares). */
-export type DnsClient = 'udp' | 'tcp' | 'cares';
+/**
+ * The DNS client: ours over pipelined TCP, falling back to UDP for a server
+ * that will not do TCP (`auto`, the default), over UDP or TCP only, or
+ * node:dns (c-ares).
+ */
+export type DnsClient = 'auto' | 'udp' | 'tcp' | 'cares';
 
 /** What building the deps needs to know (a subset of the CLI's DNS options). */
 export interface DepsOptions {
@@ -25,8 +29,10 @@ export interface DepsOptions {
   retries: number;
   asnSource: 'packaged' | 'cymru' | 'none';
   asnDb: string | null;
-  /** Default `udp`. */
+  /** Default `auto`. */
   dnsClient?: DnsClient;
+  /** Gets a line for the user when the run changes course (a resolver moved to UDP). */
+  onNotice?: (line: string) => void;
 }
 
 /** An error setting up the scan (no resolver, bad ASN file): exit code 1. */
@@ -76,12 +82,22 @@ export async function buildScanDeps(options: DepsOptions): Promise<BuiltDeps> {
     timeoutMs: options.timeoutMs,
     retries: options.retries,
   };
+  const dnsClient = options.dnsClient ?? 'auto';
+  const notice = options.onNotice;
   const resolver =
-    options.dnsClient === 'cares'
+    dnsClient === 'cares'
       ? createNodeDnsResolver(client)
       : createUdpDnsResolver({
           ...client,
-          transport: options.dnsClient === 'tcp' ? 'tcp' : 'udp',
+          transport: dnsClient,
+          ...(notice
+            ? {
+                onFallback: (server: string, reason: string) =>
+                  notice(
+                    `DNS resolver ${server} ${reason}: asking it over UDP from now on`,
+                  ),
+              }
+            : {}),
         });
   let network: DnsPort = resolver;
   if (options.rate > 0)
@@ -103,7 +119,7 @@ export async function buildScanDeps(options: DepsOptions): Promise<BuiltDeps> {
   return {
     deps: { dns: network, sharedDns, asn },
     resolvers: servers,
-    dnsClient: options.dnsClient ?? 'udp',
+    dnsClient,
     close: () => resolver.close(),
   };
 }

@@ -9,13 +9,21 @@ import { domainScanner } from '../core/report.js';
 import type { RowInput } from '../core/report.js';
 import { scanRows } from '../core/scan-rows.js';
 import { buildScanDeps } from './scan-deps.js';
-import type { BatchRequest, BatchResult, ThreadSetup } from './scan-threads.js';
+import type {
+  BatchRequest,
+  BatchResult,
+  ThreadNotice,
+  ThreadSetup,
+} from './scan-threads.js';
 
 const setup = workerData as ThreadSetup;
 const port = parentPort;
 if (!port) throw new Error('scan-thread-entry runs only as a worker thread');
 
-const built = await buildScanDeps(setup.deps);
+const built = await buildScanDeps({
+  ...setup.deps,
+  onNotice: (notice) => port.postMessage({ notice } satisfies ThreadNotice),
+});
 const scan = domainScanner(built.deps);
 
 /** One continuous ordered scan over every batch the main thread sends. */

@@ -24,6 +24,11 @@ export interface BatchResult {
   tallies: [string, string][];
 }
 
+/** A line for the user from a thread's ports (see `DepsOptions.onNotice`). */
+export interface ThreadNotice {
+  notice: string;
+}
+
 export interface ThreadedRow {
   rendered: RenderedRow;
   classification: string;
@@ -36,7 +41,8 @@ const BATCH = 50;
  * Scans rows on `threads` worker threads (both cores, or more) and yields
  * their rendered rows in input order. Rows are dealt out in batches round
  * robin; each thread returns its rows in the order it got them, so the main
- * thread only interleaves the threads' result streams back.
+ * thread only interleaves the threads' result streams back. A thread's
+ * notices go to `onNotice` as they come (each thread tells its own).
  */
 export async function* scanOnThreads(
   rows: AsyncIterable<RowInput>,
@@ -44,13 +50,14 @@ export async function* scanOnThreads(
   setup: Omit<ThreadSetup, 'batchSize' | 'concurrency'> & {
     concurrency: number;
   },
+  onNotice: (line: string) => void = () => {},
 ): AsyncGenerator<ThreadedRow> {
   const share = threadShare(setup, threads);
   const perThread = share.concurrency;
   // Batches sent ahead of the results read: enough to keep every thread busy.
   const ahead = Math.max(2, Math.ceil((perThread * 4) / BATCH));
   const workers = Array.from({ length: threads }, () =>
-    startThread({ ...share, batchSize: BATCH }),
+    startThread({ ...share, batchSize: BATCH }, onNotice),
   );
   // sizes[i]: the sizes of the batches sent to thread i, not yet read back
   const sizes: number[][] = workers.map(() => []);
@@ -124,7 +131,10 @@ interface ThreadHandle {
   terminate(): Promise<void>;
 }
 
-function startThread(setup: ThreadSetup): ThreadHandle {
+function startThread(
+  setup: ThreadSetup,
+  onNotice: (line: string) => void,
+): ThreadHandle {
   const worker = new Worker(
     new URL('./scan-thread-entry.js', import.meta.url),
     {
@@ -137,7 +147,11 @@ function startThread(setup: ThreadSetup): ThreadHandle {
     reject: (e: Error) => void;
   }[] = [];
   let failure: Error | null = null;
-  worker.on('message', (r: BatchResult) => {
+  worker.on('message', (r: BatchResult | ThreadNotice) => {
+    if ('notice' in r) {
+      onNotice(r.notice);
+      return;
+    }
     const w = waiters.shift();
     if (w) w.resolve(r);
     else results.push(r);

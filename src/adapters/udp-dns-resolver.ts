@@ -1,6 +1,7 @@
 /**
- * The {@link DnsPort} on raw sockets: UDP (TCP when a reply is truncated) or
- * pipelined TCP connections. Our own ids, deadlines and rotation across
+ * The {@link DnsPort} on raw sockets: UDP (TCP when a reply is truncated),
+ * pipelined TCP connections, or TCP that falls back to UDP for a server that
+ * will not take it (`auto`). Our own ids, deadlines and rotation across
  * servers, with the same outcomes and record shapes as the c-ares adapter
  * for less CPU, and the CNAME chain of the answer, which c-ares hides. The
  * messages are dns-message.ts's.
@@ -22,11 +23,23 @@ import type { TryOutcome } from './dns-outcome.js';
 import { ResolverConfigError, parseServer } from './node-dns-resolver.js';
 
 /**
- * How queries travel: `udp`, a datagram each (TCP for a truncated reply), or
+ * How queries travel: `udp`, a datagram each (TCP for a truncated reply);
  * `tcp`, many at once on long-lived connections (RFC 7766), which costs less
- * CPU a query but needs a server that answers pipelined queries.
+ * CPU a query but needs a server that answers pipelined queries; `auto`,
+ * `tcp` for each server until it shows it will not do (it refuses or drops
+ * TCP connections, or answers a connection's queries one at a time so that
+ * they time out in line behind a slow one), then `udp` for that server for
+ * the rest of the resolver's life.
  */
-export type DnsTransport = 'udp' | 'tcp';
+export type DnsTransport = 'udp' | 'tcp' | 'auto';
+
+/**
+ * How many queries must wait unanswered behind a timed-out one on a TCP
+ * channel that has only ever answered in order before `auto` takes the
+ * server for one that answers in line. A small run's broken domain, whose
+ * own few queries all hang, stays below it.
+ */
+const STALLED_BEHIND = 8;
 
 /** Options of {@link createUdpDnsResolver}. */
 export interface UdpResolverOptions {
@@ -34,6 +47,11 @@ export interface UdpResolverOptions {
   servers: string[];
   /** Default 'udp'. */
   transport?: DnsTransport;
+  /**
+   * Told when `auto` moves a server from TCP to UDP: its spec and why (one
+   * line, e.g. "refused TCP (ECONNREFUSED)"). Once per server.
+   */
+  onFallback?: (server: string, reason: string) => void;
   /**
    * Deadline of one try, in ms: a try with no answer by then ends as a
    * timeout (checked every `min(50, timeoutMs / 10)` ms, so it may run over
@@ -87,6 +105,8 @@ class Lookup implements SentQuery {
   edns = true;
   /** Sent again after its TCP connection closed unanswered (once, free of a try). */
   resent = false;
+  /** Its place in its channel's sending order (see `Channel.sent`). */
+  seq = 0;
 
   constructor(
     readonly name: string,
@@ -181,6 +201,12 @@ abstract class Channel {
   protected readonly inFlight = new Map<number, Lookup>();
   private waiting: Lookup[] = [];
   private waitingHead = 0;
+  /** Queries sent here so far: each try gets the next number as its `seq`. */
+  private sent = 0;
+  /** The server has answered here at least once. */
+  protected answeredOnce = false;
+  /** A reply here has overtaken a query sent before it: the server answers concurrently. */
+  protected outOfOrder = false;
 
   constructor(
     protected readonly owner: UdpResolver,
@@ -219,13 +245,22 @@ abstract class Channel {
     if (!expired) return;
     for (const query of expired) this.inFlight.delete(query.id);
     this.answering = false;
-    this.onTimeouts(now);
+    this.onTimeouts(now, expired);
     this.pump();
     for (const query of expired) this.owner.endTry(query, TIMED_OUT);
   }
 
-  /** Some tries here have just timed out (their queries are already off the books). */
-  protected onTimeouts(_now: number): void {}
+  /**
+   * Some tries here have just timed out, `expired`, oldest first (their
+   * queries are already off the books).
+   */
+  protected onTimeouts(_now: number, _expired: readonly Lookup[]): void {}
+
+  /** Closes the socket and hands over every query in flight or waiting here, without a word to them. */
+  evacuate(): Lookup[] {
+    this.shut();
+    return [...this.takeInFlight(), ...this.takeWaiting()];
+  }
 
   /** Opens the socket unless it is open or opening. */
   protected abstract openIfClosed(): void;
@@ -243,6 +278,11 @@ abstract class Channel {
     if (reading === 'not-ours') return;
     this.inFlight.delete(query.id);
     this.answering = true;
+    this.answeredOnce = true;
+    if (!this.outOfOrder) {
+      const oldest = this.inFlight.values().next().value;
+      this.outOfOrder = oldest !== undefined && oldest.seq < query.seq;
+    }
     if (reading === 'without-edns') {
       query.dropEdns();
       this.send(query);
@@ -257,6 +297,7 @@ abstract class Channel {
     let id = this.owner.nextId();
     while (this.inFlight.has(id)) id = this.owner.nextId();
     query.setId(id);
+    query.seq = ++this.sent;
     query.deadline = performance.now() + this.owner.timeoutMs;
     this.inFlight.set(id, query);
     this.transmit(query);
@@ -388,6 +429,17 @@ class UdpChannel extends Channel {
  * as a timeout when it is not up within the deadline of a try. A connection
  * on which tries time out and nothing has come for a whole deadline is taken
  * for dead (a server or middlebox that dropped it silently) and replaced.
+ *
+ * With `fallsBack` (transport `auto`), a server that shows it will not do
+ * TCP is handed to UDP instead (`UdpResolver.toUdp`): a connection that does
+ * not come up, connections closed before any answer, or a timed-out try with
+ * at least {@link STALLED_BEHIND} queries behind it and none of them
+ * answered on a channel that has never answered out of order: the mark of a
+ * server that answers a connection's queries in order, one at a time
+ * (dnsmasq does), where one slow name makes every query behind it time out.
+ * A server that answers concurrently overtakes a slow query with later ones
+ * (Unbound answers from its cache while it recurses), and is never taken
+ * for one in line after it has.
  */
 class TcpChannel extends Channel {
   private socket: net.Socket | undefined;
@@ -398,6 +450,15 @@ class TcpChannel extends Channel {
   private batch: Buffer[] = [];
   private flushing = false;
   private reader = new FrameReader();
+
+  constructor(
+    owner: UdpResolver,
+    server: ServerAddress,
+    maxInFlight: number,
+    private readonly fallsBack: boolean,
+  ) {
+    super(owner, server, maxInFlight);
+  }
 
   protected openIfClosed(): void {
     if (this.socket) return;
@@ -437,8 +498,18 @@ class TcpChannel extends Channel {
     });
   }
 
-  protected override onTimeouts(now: number): void {
-    if (this.ready && now - this.heard >= this.owner.timeoutMs) this.onClose();
+  protected override onTimeouts(now: number, expired: readonly Lookup[]): void {
+    const behind = expired.length - 1 + this.inFlight.size;
+    if (this.fallsBack && !this.outOfOrder && behind >= STALLED_BEHIND) {
+      this.owner.toUdp(
+        this.server,
+        `answers TCP queries one at a time (${behind} stuck behind one that timed out)`,
+      );
+      return;
+    }
+    if (this.ready && now - this.heard >= this.owner.timeoutMs) {
+      this.onClose(true);
+    }
   }
 
   protected shut(): void {
@@ -476,15 +547,26 @@ class TcpChannel extends Channel {
     });
   }
 
-  /** The connection is gone (or given up on): what was on it goes on elsewhere. */
-  private onClose(): void {
+  /**
+   * The connection is gone, or given up on as dead (`silent`): what was on
+   * it goes on elsewhere.
+   */
+  private onClose(silent = false): void {
     const wasUp = this.ready;
-    const failure =
-      this.error === 'ETIMEDOUT'
-        ? TIMED_OUT
-        : errorOutcome(this.error ?? 'EOF');
+    const code = this.error ?? 'EOF';
+    const failure = code === 'ETIMEDOUT' ? TIMED_OUT : errorOutcome(code);
     this.error = undefined;
     this.shut();
+    if (this.fallsBack && (!wasUp || !this.answeredOnce)) {
+      let reason = `made no TCP connection (${code})`;
+      if (silent) {
+        reason = `answered nothing over TCP for ${this.owner.timeoutMs} ms`;
+      } else if (wasUp) {
+        reason = `closed a TCP connection without an answer (${code})`;
+      }
+      this.owner.toUdp(this.server, reason);
+      return;
+    }
     if (!wasUp) {
       for (const query of this.takeWaiting()) this.owner.endTry(query, failure);
       return;
@@ -514,6 +596,8 @@ class UdpResolver {
    * for each and, at thousands of domains a second, run out of local ports.
    */
   private readonly fallback: (TcpChannel | undefined)[] = [];
+  /** The servers `auto` has moved to UDP. */
+  private readonly overUdp = new Set<ServerAddress>();
   private readonly timer: NodeJS.Timeout;
   private readonly ids = new Uint16Array(4096);
   private idAt = this.ids.length;
@@ -528,12 +612,16 @@ class UdpResolver {
     readonly timeoutMs: number,
     private readonly retries: number,
     transport: DnsTransport,
+    private readonly onFallback: (server: string, reason: string) => void,
   ) {
     // channels[s * perServer + i] is socket i of server s.
-    const Kind = transport === 'tcp' ? TcpChannel : UdpChannel;
     for (const server of servers) {
       for (let i = 0; i < perServer; i++) {
-        this.channels.push(new Kind(this, server, maxInFlight));
+        this.channels.push(
+          transport === 'udp'
+            ? new UdpChannel(this, server, maxInFlight)
+            : new TcpChannel(this, server, maxInFlight, transport === 'auto'),
+        );
       }
     }
     const tick = Math.max(1, Math.min(50, Math.floor(timeoutMs / 10)));
@@ -600,10 +688,28 @@ class UdpResolver {
     let channel = this.fallback[query.server];
     if (!channel) {
       const server = this.servers[query.server] as ServerAddress;
-      channel = new TcpChannel(this, server, this.maxInFlight);
+      channel = new TcpChannel(this, server, this.maxInFlight, false);
       this.fallback[query.server] = channel;
     }
     channel.submit(query);
+  }
+
+  /**
+   * `auto`: `server` will not do TCP. Its connections close and UDP sockets
+   * take their place; the queries on them or waiting for them go on over
+   * UDP, free of a try (a try that timed out still counts).
+   */
+  toUdp(server: ServerAddress, reason: string): void {
+    if (this.closed || this.overUdp.has(server)) return;
+    this.overUdp.add(server);
+    const at = this.servers.indexOf(server) * this.perServer;
+    const moved: Lookup[] = [];
+    for (let i = at; i < at + this.perServer; i++) {
+      moved.push(...(this.channels[i] as Channel).evacuate());
+      this.channels[i] = new UdpChannel(this, server, this.maxInFlight);
+    }
+    this.onFallback(server.spec, reason);
+    for (const query of moved) this.channelOf(query).submit(query);
   }
 
   /** A random message id (RFC 5452: ids are the main defence against spoofed answers). */
@@ -653,17 +759,22 @@ function integerOption(
 }
 
 function transportOption(value: unknown): DnsTransport {
-  if (value === undefined || value === 'udp' || value === 'tcp') {
+  if (
+    value === undefined ||
+    value === 'udp' ||
+    value === 'tcp' ||
+    value === 'auto'
+  ) {
     return value ?? 'udp';
   }
   throw new ResolverConfigError(
-    `options.transport must be udp or tcp (got ${String(value)})`,
+    `options.transport must be udp, tcp or auto (got ${String(value)})`,
   );
 }
 
 /**
  * Creates a {@link DnsPort} on raw UDP, or pipelined TCP with `transport:
- * 'tcp'`. Each query starts on the next server round-robin; a timeout,
+ * 'tcp'`, or TCP with a fall-back to UDP per server with `'auto'`. Each query starts on the next server round-robin; a timeout,
  * SERVFAIL, REFUSED or transport failure (ICMP port unreachable, a refused
  * or reset connection, a malformed reply) moves it to the following server,
  * up to `retries` more tries. NXDOMAIN, NODATA and answers are final.
@@ -694,6 +805,7 @@ export function createUdpDnsResolver(
     integerOption('timeoutMs', options.timeoutMs, 1),
     integerOption('retries', options.retries, 0),
     transportOption(options.transport),
+    options.onFallback ?? (() => {}),
   );
   return {
     servers,

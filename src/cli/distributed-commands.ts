@@ -49,6 +49,7 @@ import {
   integer,
   parse,
 } from './options.js';
+import { Notices } from './notices.js';
 import type { ScanOptions } from './options.js';
 import { EXIT_INTERRUPTED } from './scan-command.js';
 import type { ScanIo } from './scan-command.js';
@@ -157,8 +158,7 @@ DNS (per worker, as for scan):
       --rate QPS         DNS queries per second of this worker; 0 = unlimited
       --timeout MS       deadline of one query try (default 2000)
       --retries N        extra tries per query (default 2)
-      --dns-client C     udp (default), tcp (pipelined TCP: less CPU, for a
-                         resolver such as Unbound) or cares, as for scan
+      --dns-client C     auto (default), udp, tcp or cares, as for scan
       --asn-source SRC   packaged (default), cymru or none
       --asn-db FILE      your own IP-to-ASN dataset
 
@@ -324,10 +324,12 @@ async function runWorker(
   };
 
   return redacting(url, async () => {
-    const built = await buildScanDeps(dns);
+    const notices = new Notices(log);
+    const built = await buildScanDeps({ ...dns, onNotice: notices.post });
     let redis: Redis | null = null;
     try {
       await preflight(built);
+      notices.open();
       redis = await connectRedis(url, {
         role: 'worker',
         onError: (m) => log(`Redis: ${m}`),
@@ -569,7 +571,14 @@ export async function runDistributedScan(
       ...(options.column ? { column: options.column } : {}),
       stdin: io.stdin,
     });
-    const built: BuiltDeps = await buildScanDeps(options);
+    const notices = new Notices((line) => {
+      progress.clear();
+      io.stderr.write(`exoscope: ${line}\n`);
+    });
+    const built: BuiltDeps = await buildScanDeps({
+      ...options,
+      onNotice: notices.post,
+    });
     let command: Redis | null = null;
     let blocking: Redis | null = null;
     const running: ChunkWorker[] = [];
@@ -584,6 +593,7 @@ export async function runDistributedScan(
     const started = Date.now();
     try {
       await preflight(built);
+      notices.open();
       command = await connectRedis(url, { role: 'command' });
       blocking = await connectRedis(url, { role: 'worker' });
       await warnEviction(command, io);

@@ -52,12 +52,11 @@ DNS:
                          (default 2000)
       --retries N        extra tries per query, each on the next resolver, on
                          timeout, SERVFAIL or REFUSED (default 2)
-      --dns-client C     udp (default: exoscope's own client, half the CPU
-                         of node:dns, exact deadlines), tcp (the same client
-                         on pipelined TCP connections: less CPU again, for a
-                         resolver that answers many queries a connection,
-                         such as Unbound, BIND, Knot Resolver) or cares
-                         (node:dns)
+      --dns-client C     auto (default: exoscope's own client on pipelined
+                         TCP connections, moving a resolver that will not do
+                         TCP well to UDP, with a line on stderr), udp or tcp
+                         (the same client on that transport only) or cares
+                         (node:dns: twice the CPU of udp)
 
 Owners of MX addresses (ASN, organisation):
       --asn-source SRC   packaged (default: the offline dataset shipped with

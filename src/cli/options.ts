@@ -24,7 +24,7 @@ export interface DnsOptions {
   asnSource: 'packaged' | 'cymru' | 'none';
   /** A user's own IP-to-ASN file (CSV or iptoasn TSV, optionally .gz). */
   asnDb: string | null;
-  /** DNS client: exoscope's own over UDP (default) or pipelined TCP, or node:dns (c-ares). */
+  /** DNS client (see {@link DnsClient}). Default `auto`. */
   dnsClient: DnsClient;
 }
 
@@ -172,10 +172,15 @@ export function dnsOptions(
       `--asn-source must be packaged, cymru or none, got '${asnSource}'`,
     );
   }
-  const dnsClient = values['dns-client'] ?? 'udp';
-  if (dnsClient !== 'udp' && dnsClient !== 'tcp' && dnsClient !== 'cares') {
+  const dnsClient = values['dns-client'] ?? 'auto';
+  if (
+    dnsClient !== 'auto' &&
+    dnsClient !== 'udp' &&
+    dnsClient !== 'tcp' &&
+    dnsClient !== 'cares'
+  ) {
     throw new UsageError(
-      `--dns-client must be udp, tcp or cares, got '${dnsClient}'`,
+      `--dns-client must be auto, udp, tcp or cares, got '${dnsClient}'`,
     );
   }
   return {

@@ -9,6 +9,7 @@ import type { Evidence } from '../core/evidence.js';
 import { domainScanner } from '../core/report.js';
 import type { DomainScanner, RowInput } from '../core/report.js';
 import { scanRows } from '../core/scan-rows.js';
+import { Notices } from './notices.js';
 import type { ScanOptions } from './options.js';
 import { ProgressLine, RunStats } from './progress.js';
 
@@ -52,9 +53,16 @@ async function scan(
     ...(options.column ? { column: options.column } : {}),
     stdin: io.stdin,
   });
-  const built = await buildScanDeps(options);
+  // A resolver moved to UDP: a line when it happens, and in the summary.
+  let progress: ProgressLine | undefined;
+  const notices = new Notices((line) => {
+    progress?.clear();
+    io.stderr.write(`exoscope: ${line}\n`);
+  });
+  const built = await buildScanDeps({ ...options, onNotice: notices.post });
   try {
     await preflight(built);
+    notices.open();
     const sink = await openSink({
       path: options.output,
       format: options.format,
@@ -64,7 +72,7 @@ async function scan(
     });
     stop.scanning(sink, () => source.close());
     const stats = new RunStats(() => Date.now());
-    const progress = new ProgressLine(
+    progress = new ProgressLine(
       stats,
       io.stderr,
       options.progress === 'always' ||
@@ -89,12 +97,17 @@ async function scan(
       if (options.threads > 1) {
         // Rows come back in input order: the n-th is data row n.
         let index = 0;
-        for await (const row of scanOnThreads(rows, options.threads, {
-          deps: options,
-          concurrency: options.concurrency,
-          format: options.format,
-          inputHeader: source.header,
-        })) {
+        for await (const row of scanOnThreads(
+          rows,
+          options.threads,
+          {
+            deps: options,
+            concurrency: options.concurrency,
+            format: options.format,
+            inputHeader: source.header,
+          },
+          notices.post,
+        )) {
           await sink.writeRendered(row.rendered);
           lastLine = lines.get(index) ?? lastLine;
           lines.delete(index++);
@@ -128,7 +141,10 @@ async function scan(
           skipped: source.skipped,
           interrupted: true,
           ...(partial ? { output: partial } : {}),
-          notes: [stoppedNote(stats.rows, lastLine, options.output, partial)],
+          notes: [
+            stoppedNote(stats.rows, lastLine, options.output, partial),
+            ...notices.lines,
+          ],
         }),
       );
       return EXIT_INTERRUPTED;
@@ -137,8 +153,8 @@ async function scan(
     if (!options.quiet) {
       const notes =
         stats.rows === 0 && source.hasHeader
-          ? ['the input has a header but no data rows']
-          : [];
+          ? ['the input has a header but no data rows', ...notices.lines]
+          : notices.lines;
       io.stderr.write(
         stats.summary({
           skipped: source.skipped,

@@ -100,6 +100,12 @@ export interface FakeDnsServerOptions {
   tcp?: boolean;
   /** Default 0: an ephemeral port. */
   port?: number;
+  /**
+   * Answer a TCP connection's queries one at a time, in order of arrival,
+   * each `holdMs(name)` ms after the previous answer went out (a forwarder
+   * such as dnsmasq waiting on its upstream). Default: each at once.
+   */
+  tcpInOrder?: (name: string) => number;
 }
 
 const HOST = '127.0.0.1';
@@ -196,6 +202,15 @@ function toAnswer(owner: string, r: FakeRecord): Answer {
       return { name: owner, type: 'SRV', ttl, data: { ...r.data } };
     default:
       return { name: owner, type: r.type, ttl, data: r.data };
+  }
+}
+
+/** The first question's name of a raw query, or '' when it does not parse. */
+function questionName(msg: Buffer): string {
+  try {
+    return dnsPacket.decode(msg).questions?.[0]?.name ?? '';
+  } catch {
+    return '';
   }
 }
 
@@ -300,21 +315,38 @@ export async function startFakeDnsServer(
     sockets.add(socket);
     socket.on('close', () => sockets.delete(socket));
     socket.on('error', () => socket.destroy());
+    const answer = (msg: Buffer): void => {
+      const out = respond(msg, 'tcp');
+      if (out && !socket.destroyed) {
+        const framed = Buffer.alloc(2 + out.length);
+        framed.writeUInt16BE(out.length, 0);
+        out.copy(framed, 2);
+        socket.write(framed);
+      }
+    };
+    const hold = opts.tcpInOrder;
+    // In order: the line of queries not answered yet; its head is being held.
+    const line: Buffer[] = [];
+    const next = (): void => {
+      const head = line[0];
+      if (!head || !hold || socket.destroyed) return;
+      const name = normaliseName(questionName(head));
+      setTimeout(() => {
+        line.shift();
+        answer(head);
+        next();
+      }, hold(name));
+    };
     let pending = Buffer.alloc(0);
     socket.on('data', (chunk) => {
       pending = Buffer.concat([pending, chunk]);
       while (pending.length >= 2) {
         const len = pending.readUInt16BE(0);
         if (pending.length < 2 + len) break;
-        const msg = pending.subarray(2, 2 + len);
+        const msg = Buffer.from(pending.subarray(2, 2 + len));
         pending = pending.subarray(2 + len);
-        const out = respond(msg, 'tcp');
-        if (out) {
-          const framed = Buffer.alloc(2 + out.length);
-          framed.writeUInt16BE(out.length, 0);
-          out.copy(framed, 2);
-          socket.write(framed);
-        }
+        if (!hold) answer(msg);
+        else if (line.push(msg) === 1) next();
       }
     });
   });

@@ -138,30 +138,64 @@ describe('exoscope scan (the built CLI)', () => {
     expect(two.stdout).toBe(one.stdout);
   });
 
-  it('gives the same output with --dns-client tcp, every query on TCP', async () => {
-    const input = join(dir, 'tcp.txt');
-    const names = ['contoso.test', 'fabrikam.test', 'absent.test'];
-    writeFileSync(
-      input,
-      Array.from({ length: 300 }, (_, i) => names[i % 3]).join('\n') + '\n',
-    );
-    const udp = await runCli(['scan', input, '-q', ...resolver()]);
-    const before = server.queries.length;
-    const tcp = await runCli([
-      'scan',
-      input,
-      '-q',
-      '--dns-client',
-      'tcp',
-      ...resolver(),
-    ]);
-    expect(tcp.code).toBe(0);
-    expect(tcp.stdout.split('\n')).toHaveLength(300 + 2);
-    expect(tcp.stdout).toBe(udp.stdout);
-    const asked = server.queries.slice(before);
-    expect(asked.length).toBeGreaterThan(0);
-    expect(asked.filter((q) => q.proto !== 'tcp')).toEqual([]);
-  });
+  it.each(['udp', 'tcp'])(
+    'gives the same output with --dns-client %s, every query on it, as by default on TCP',
+    async (client) => {
+      const input = join(dir, 'tcp.txt');
+      const names = ['contoso.test', 'fabrikam.test', 'absent.test'];
+      writeFileSync(
+        input,
+        Array.from({ length: 300 }, (_, i) => names[i % 3]).join('\n') + '\n',
+      );
+      const asked = async (args: string[]) => {
+        const before = server.queries.length;
+        const run = await runCli(['scan', input, '-q', ...args, ...resolver()]);
+        expect(run.code).toBe(0);
+        expect(run.stderr).toBe('');
+        const protos = new Set(
+          server.queries.slice(before).map((q) => q.proto),
+        );
+        return { stdout: run.stdout, protos: [...protos] };
+      };
+      const auto = await asked([]);
+      const chosen = await asked(['--dns-client', client]);
+      expect(auto.protos).toEqual(['tcp']);
+      expect(chosen.protos).toEqual([client]);
+      expect(auto.stdout.split('\n')).toHaveLength(300 + 2);
+      expect(chosen.stdout).toBe(auto.stdout);
+    },
+  );
+
+  it.each([[[]], [['--threads', '2']]])(
+    'scans by default through a resolver that takes no TCP, and says so once (%j)',
+    async (extra: string[]) => {
+      const udpOnly = await startFakeDnsServer({ tcp: false });
+      try {
+        const input = join(dir, 'udp-only.txt');
+        writeFileSync(input, 'contoso.test\nabsent.test\n'.repeat(60));
+        const run = await runCli([
+          'scan',
+          input,
+          '--resolver',
+          udpOnly.address,
+          '--asn-source',
+          'none',
+          ...extra,
+        ]);
+        expect(run.code).toBe(0);
+        const notice = `DNS resolver ${udpOnly.address} made no TCP connection (ECONNREFUSED): asking it over UDP from now on`;
+        expect(run.stderr.split('\n')[0]).toBe(`exoscope: ${notice}`);
+        // once as it happens, once in the summary
+        expect(run.stderr.split(notice)).toHaveLength(3);
+        expect(run.stderr).toContain(`\n  ${notice}\n`);
+        expect(parse(run.stdout, { columns: true })).toHaveLength(120);
+        expect(udpOnly.queries.length).toBeGreaterThan(0);
+        expect(udpOnly.queries.every((q) => q.proto === 'udp')).toBe(true);
+      } finally {
+        await udpOnly.close();
+      }
+    },
+  );
 
   it('reads a plain list from stdin and writes JSONL with the evidence', async () => {
     const run = await runCli(

@@ -286,6 +286,6 @@ describe('tcp: configuration', () => {
         servers: ['127.0.0.1'],
         transport: 'quic' as 'tcp',
       }),
-    ).toThrow(/options.transport must be udp or tcp/);
+    ).toThrow(/options.transport must be udp, tcp or auto/);
   });
 });

@@ -1,0 +1,166 @@
+import { afterAll, describe, expect, it } from 'vitest';
+import { createUdpDnsResolver } from '../../src/adapters/udp-dns-resolver.js';
+import type { UdpResolverOptions } from '../../src/adapters/udp-dns-resolver.js';
+import { startFakeDnsServer } from '../helpers/dns-server.js';
+import type {
+  FakeDnsServer,
+  FakeDnsServerOptions,
+  FakeRecord,
+} from '../helpers/dns-server.js';
+import { resolverContract } from '../helpers/resolver-contract.js';
+
+// On a server that takes pipelined TCP, `auto` behaves as `tcp`.
+resolverContract(
+  'auto',
+  (options) => createUdpDnsResolver({ ...options, transport: 'auto' }),
+  'tcp',
+);
+
+const cleanups: (() => unknown)[] = [];
+
+afterAll(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+});
+
+/** `dN.test` A 10.0.0.N for N in 1..20. */
+const RECORDS: FakeRecord[] = Array.from({ length: 20 }, (_, i) => ({
+  name: `d${i + 1}.test`,
+  type: 'A',
+  data: `10.0.0.${i + 1}`,
+}));
+const NAMES = RECORDS.map((r) => r.name);
+
+async function server(options: FakeDnsServerOptions): Promise<FakeDnsServer> {
+  const s = await startFakeDnsServer({ records: RECORDS, ...options });
+  cleanups.push(() => s.close());
+  return s;
+}
+
+/** A resolver on `transport` (default auto) and the fall-backs it reported. */
+function resolver(
+  options: Omit<UdpResolverOptions, 'onFallback'>,
+): ReturnType<typeof createUdpDnsResolver> & { fallbacks: string[][] } {
+  const fallbacks: string[][] = [];
+  const r = createUdpDnsResolver({
+    transport: 'auto',
+    socketsPerServer: 1,
+    ...options,
+    onFallback: (spec, reason) => fallbacks.push([spec, reason]),
+  });
+  cleanups.push(() => r.close());
+  return Object.assign(r, { fallbacks });
+}
+
+function askAll(
+  r: ReturnType<typeof resolver>,
+  names: readonly string[],
+): Promise<string[]> {
+  return Promise.all(
+    names.map(async (name) => (await r.query(name, 'A')).status),
+  );
+}
+
+describe('auto: TCP, and UDP for a server that will not do TCP', () => {
+  it('asks a server that refuses TCP over UDP, and says so once', async () => {
+    const udpOnly = await server({ tcp: false });
+    const strict = resolver({ servers: [udpOnly.address], transport: 'tcp' });
+    expect(await strict.query('d1.test', 'A')).toMatchObject({
+      status: 'error',
+      error: 'ECONNREFUSED',
+    });
+
+    const r = resolver({ servers: [udpOnly.address], retries: 0 });
+    expect(await askAll(r, NAMES.slice(0, 5))).toEqual(Array(5).fill('ok'));
+    expect(await askAll(r, NAMES.slice(5))).toEqual(Array(15).fill('ok'));
+    expect(r.fallbacks).toEqual([
+      [udpOnly.address, 'made no TCP connection (ECONNREFUSED)'],
+    ]);
+    expect(udpOnly.queries).toHaveLength(20);
+    expect(udpOnly.queries.every((q) => q.proto === 'udp')).toBe(true);
+  });
+
+  it('moves a server that answers TCP queries one at a time to UDP', async () => {
+    // A forwarder that answers a connection's queries in order, waiting
+    // 3 s on its upstream for slow.test: everything behind it waits too.
+    const inOrder = await server({
+      tcpInOrder: (name) => (name === 'slow.test' ? 3000 : 1),
+    });
+    const ask = (r: ReturnType<typeof resolver>) =>
+      Promise.all([r.query('slow.test', 'A'), askAll(r, NAMES)]);
+
+    const strict = resolver({
+      servers: [inOrder.address],
+      transport: 'tcp',
+      timeoutMs: 300,
+      retries: 1,
+    });
+    const [, onTcp] = await ask(strict);
+    expect(onTcp).toContain('timeout');
+
+    const r = resolver({
+      servers: [inOrder.address],
+      timeoutMs: 300,
+      retries: 1,
+    });
+    const before = inOrder.queries.length;
+    const [slow, statuses] = await ask(r);
+    expect(statuses).toEqual(Array(20).fill('ok'));
+    // slow.test timed out once on TCP, then its second try went over UDP.
+    expect(slow.status).toBe('nxdomain');
+    expect(r.fallbacks).toEqual([
+      [
+        inOrder.address,
+        'answers TCP queries one at a time (20 stuck behind one that timed out)',
+      ],
+    ]);
+    const later = inOrder.queries.slice(before);
+    expect(later.filter((q) => q.proto === 'udp')).toHaveLength(21);
+  });
+
+  it('stays on TCP when a concurrent server is slow for some names', async () => {
+    const slowNames = await server({
+      behaviour: (name) => (name.startsWith('slow') ? 'drop' : 'answer'),
+    });
+    const r = resolver({
+      servers: [slowNames.address],
+      timeoutMs: 300,
+      retries: 1,
+    });
+    expect((await r.query('d1.test', 'A')).status).toBe('ok');
+    // More than enough slow ones to be taken for a line, but the names
+    // asked after the first slow one are answered: the server is not in line.
+    const slow = Array.from({ length: 12 }, (_, i) => `slow${i}.test`);
+    const [first, statuses, rest] = await Promise.all([
+      r.query('slow.test', 'A'),
+      askAll(r, NAMES),
+      askAll(r, slow),
+    ]);
+    expect(first.status).toBe('timeout');
+    expect(statuses).toEqual(Array(20).fill('ok'));
+    expect(rest).toEqual(Array(12).fill('timeout'));
+    expect(r.fallbacks).toEqual([]);
+    expect(slowNames.queries.every((q) => q.proto === 'tcp')).toBe(true);
+  });
+
+  it('asks over UDP a server that takes TCP connections and never answers on them', async () => {
+    const mute = await server({
+      behaviour: (_name, _type, proto) => (proto === 'tcp' ? 'drop' : 'answer'),
+    });
+    const r = resolver({ servers: [mute.address], timeoutMs: 300 });
+    expect(await askAll(r, NAMES.slice(0, 3))).toEqual(Array(3).fill('ok'));
+    expect(r.fallbacks).toEqual([
+      [mute.address, 'answered nothing over TCP for 300 ms'],
+    ]);
+  });
+
+  it('falls back per server: the other server stays on TCP', async () => {
+    const udpOnly = await server({ tcp: false });
+    const full = await server({});
+    const r = resolver({ servers: [udpOnly.address, full.address] });
+    expect(await askAll(r, NAMES)).toEqual(Array(20).fill('ok'));
+    expect(r.fallbacks.map(([spec]) => spec)).toEqual([udpOnly.address]);
+    expect(full.queries.length).toBeGreaterThan(0);
+    expect(full.queries.every((q) => q.proto === 'tcp')).toBe(true);
+    expect(udpOnly.queries.every((q) => q.proto === 'udp')).toBe(true);
+  });
+});
