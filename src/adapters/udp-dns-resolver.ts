@@ -41,6 +41,14 @@ export type DnsTransport = 'udp' | 'tcp' | 'auto';
  */
 const STALLED_BEHIND = 8;
 
+/**
+ * How many times a server may close a connection under unanswered queries
+ * before `auto` moves it to UDP. A recursor closes idle connections, and
+ * may restart; dnsmasq closes one each time its upstream fails a query,
+ * and every query behind it on the connection must be sent again.
+ */
+const LOSSY_CLOSES = 3;
+
 /** Options of {@link createUdpDnsResolver}. */
 export interface UdpResolverOptions {
   /** 'ip' or 'ip:port' or '[ipv6]:port'; at least one. */
@@ -432,7 +440,8 @@ class UdpChannel extends Channel {
  *
  * With `fallsBack` (transport `auto`), a server that shows it will not do
  * TCP is handed to UDP instead (`UdpResolver.toUdp`): a connection that does
- * not come up, connections closed before any answer, or a timed-out try with
+ * not come up, connections closed before any answer or under unanswered
+ * queries {@link LOSSY_CLOSES} times, or a timed-out try with
  * at least {@link STALLED_BEHIND} queries behind it and none of them
  * answered on a channel that has never answered out of order: the mark of a
  * server that answers a connection's queries in order, one at a time
@@ -446,6 +455,8 @@ class TcpChannel extends Channel {
   private error: string | undefined;
   /** When the connection came up or last received data (performance.now()). */
   private heard = 0;
+  /** Times the server closed the connection with queries of ours on it. */
+  private lossyCloses = 0;
   /** Framed queries of this turn, written together by `flush`. */
   private batch: Buffer[] = [];
   private flushing = false;
@@ -557,6 +568,8 @@ class TcpChannel extends Channel {
     const failure = code === 'ETIMEDOUT' ? TIMED_OUT : errorOutcome(code);
     this.error = undefined;
     this.shut();
+    const lossy = wasUp && !silent && this.inFlight.size > 0;
+    if (lossy) this.lossyCloses++;
     if (this.fallsBack && (!wasUp || !this.answeredOnce)) {
       let reason = `made no TCP connection (${code})`;
       if (silent) {
@@ -565,6 +578,13 @@ class TcpChannel extends Channel {
         reason = `closed a TCP connection without an answer (${code})`;
       }
       this.owner.toUdp(this.server, reason);
+      return;
+    }
+    if (this.fallsBack && lossy && this.lossyCloses >= LOSSY_CLOSES) {
+      this.owner.toUdp(
+        this.server,
+        `closed TCP connections with queries unanswered ${this.lossyCloses} times (${code})`,
+      );
       return;
     }
     if (!wasUp) {

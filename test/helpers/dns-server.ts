@@ -48,6 +48,8 @@ export type FakeRecord =
  * - `garbage`: the query's id followed by random bytes (so the client takes it
  *   as the reply to its query rather than a stray packet)
  * - `wrong-id`: a valid answer whose message id is not the query's
+ * - `close`: over TCP, close the connection unanswered (dnsmasq does when its
+ *   upstream fails); over UDP, `servfail`
  */
 export type Behaviour =
   | 'answer'
@@ -57,7 +59,8 @@ export type Behaviour =
   | 'truncate'
   | 'garbage'
   | 'wrong-id'
-  | 'formerr';
+  | 'formerr'
+  | 'close';
 
 /** Chooses a {@link Behaviour} per query; `name` is lower-case without trailing dot. */
 export type BehaviourFn = (
@@ -255,8 +258,11 @@ export async function startFakeDnsServer(
   const sockets = new Set<net.Socket>();
   let tcpConnections = 0;
 
-  /** The reply to one raw query, or undefined for silence. */
-  function respond(msg: Buffer, proto: 'udp' | 'tcp'): Buffer | undefined {
+  /** The reply to one raw query, undefined for silence, or 'close' (TCP only). */
+  function respond(
+    msg: Buffer,
+    proto: 'udp' | 'tcp',
+  ): Buffer | 'close' | undefined {
     let query: DecodedPacket;
     try {
       query = dnsPacket.decode(msg);
@@ -270,6 +276,9 @@ export async function startFakeDnsServer(
     switch (what) {
       case 'drop':
         return undefined;
+      case 'close':
+        if (proto === 'tcp') return 'close';
+        return reply(query, question, RCODE.SERVFAIL, []);
       case 'servfail':
         return reply(query, question, RCODE.SERVFAIL, []);
       case 'refused':
@@ -307,7 +316,7 @@ export async function startFakeDnsServer(
 
   function onUdp(this: dgram.Socket, msg: Buffer, rinfo: dgram.RemoteInfo) {
     const out = respond(msg, 'udp');
-    if (out) this.send(out, rinfo.port, rinfo.address);
+    if (out instanceof Buffer) this.send(out, rinfo.port, rinfo.address);
   }
 
   const tcp = net.createServer((socket) => {
@@ -317,7 +326,8 @@ export async function startFakeDnsServer(
     socket.on('error', () => socket.destroy());
     const answer = (msg: Buffer): void => {
       const out = respond(msg, 'tcp');
-      if (out && !socket.destroyed) {
+      if (out === 'close') socket.destroy();
+      else if (out && !socket.destroyed) {
         const framed = Buffer.alloc(2 + out.length);
         framed.writeUInt16BE(out.length, 0);
         out.copy(framed, 2);

@@ -153,6 +153,43 @@ describe('auto: TCP, and UDP for a server that will not do TCP', () => {
     ]);
   });
 
+  it('moves a server that keeps closing connections under queries to UDP, on the third time', async () => {
+    // dnsmasq closes a TCP connection when its upstream fails a query.
+    let closes = 0;
+    let limit = 2;
+    const closing = await server({
+      behaviour: (name) => {
+        if (name !== 'bad.test' || closes >= limit) return 'answer';
+        closes++;
+        return 'close';
+      },
+    });
+    const r = resolver({ servers: [closing.address], retries: 1 });
+    const round = () =>
+      Promise.all([r.query('bad.test', 'A'), askAll(r, NAMES.slice(0, 5))]);
+    expect((await r.query('d1.test', 'A')).status).toBe('ok');
+
+    // Closed twice (a restart, an idle timeout): it stays on TCP.
+    const [once, good] = await round();
+    expect(closes).toBe(2);
+    expect(once.status).toBe('nxdomain');
+    expect(good).toEqual(Array(5).fill('ok'));
+    expect(r.fallbacks).toEqual([]);
+
+    limit = Infinity;
+    const [bad, rest] = await round();
+    expect(rest).toEqual(Array(5).fill('ok'));
+    expect(r.fallbacks).toEqual([
+      [
+        closing.address,
+        'closed TCP connections with queries unanswered 3 times (EOF)',
+      ],
+    ]);
+    // over UDP, the server's SERVFAIL for it
+    expect(bad.status).toBe('servfail');
+    expect(closing.queries.at(-1)?.proto).toBe('udp');
+  });
+
   it('falls back per server: the other server stays on TCP', async () => {
     const udpOnly = await server({ tcp: false });
     const full = await server({});
