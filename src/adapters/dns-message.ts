@@ -13,7 +13,7 @@ import { isUtf8 } from 'node:buffer';
 import { SocketAddress } from 'node:net';
 import { domainToASCII } from 'node:url';
 import dnsPacket from 'dns-packet';
-import type { Answer, DecodedPacket, OptAnswer } from 'dns-packet';
+import type { Answer, OptAnswer, Question } from 'dns-packet';
 import type { QueryType, RdataOf } from '../core/dns.js';
 import { errorOutcome } from './dns-outcome.js';
 import type { TryOutcome } from './dns-outcome.js';
@@ -67,8 +67,11 @@ const OPT: OptAnswer = {
 const MAX_NAME_TEXT = 253;
 /** Aliases followed inside one answer; a longer chain ends there, as nodata. */
 const MAX_CNAME_HOPS = 16;
+const QR = 0x8000;
 const OPCODE_MASK = 0x7800;
+const TC = 0x0200;
 const RCODE_MASK = 0x000f;
+const HEADER_BYTES = 12;
 const RCODE_FORMERR = 1;
 const RCODE_NXDOMAIN = 3;
 
@@ -132,19 +135,16 @@ export function readReply(
 ): Reading {
   // c-ares drops a reply with a foreign id unread.
   if (reply.length < 2 || reply.readUInt16BE(0) !== sent.id) return 'not-ours';
-  let m: DecodedPacket;
+  let m: ReplyParts;
   try {
-    m = dnsPacket.decode(reply);
+    m = decodeParts(reply);
   } catch {
     return BAD_RESPONSE;
   }
-  // dns-packet reads some rdata (A, AAAA, TXT) past the end without
-  // throwing: its count of bytes read is then too large, or NaN.
-  if (!(dnsPacket.decode.bytes <= reply.length)) return BAD_RESPONSE;
-  const flags = m.flags ?? 0;
-  if (!m.flag_qr || (flags & OPCODE_MASK) !== 0) return 'not-ours';
+  const flags = m.flags;
+  if ((flags & QR) === 0 || (flags & OPCODE_MASK) !== 0) return 'not-ours';
   const asked = askedName(sent.name);
-  const question = m.questions?.length === 1 ? m.questions[0] : undefined;
+  const question = m.questions.length === 1 ? m.questions[0] : undefined;
   if (
     asked === undefined ||
     question?.type !== sent.type ||
@@ -156,15 +156,11 @@ export function readReply(
   const rcode = flags & RCODE_MASK;
   // c-ares' order: a FORMERR without OPT means the server does not know
   // EDNS (RFC 6891 7); only then does truncation matter.
-  if (
-    rcode === RCODE_FORMERR &&
-    sent.edns &&
-    !m.additionals?.some((a) => a.type === 'OPT')
-  ) {
+  if (rcode === RCODE_FORMERR && sent.edns && !hasOpt(reply, m)) {
     return 'without-edns';
   }
-  if (!tcp && m.flag_tc) return 'truncated';
-  const answers = m.answers ?? [];
+  if (!tcp && (flags & TC) !== 0) return 'truncated';
+  const answers = m.answers;
   try {
     if (rcode === 0) return followChain(answers, asked, sent.type);
     const failure = RCODE_OUTCOME[rcode] ?? errorOutcome(`ERCODE${rcode}`);
@@ -175,6 +171,102 @@ export function readReply(
   } catch {
     return BAD_RESPONSE;
   }
+}
+
+/** dns-packet's codec of one section entry (exported, not in its typings). */
+interface EntryCodec<T> {
+  decode: ((buf: Buffer, offset: number) => T) & { bytes: number };
+}
+const { question: QUESTION, answer: RECORD } = dnsPacket as unknown as {
+  question: EntryCodec<Question>;
+  answer: EntryCodec<Answer>;
+};
+
+/** The parts of a reply {@link readReply} reads. */
+interface ReplyParts {
+  flags: number;
+  questions: Question[];
+  answers: Answer[];
+  /** Where the additional section starts, and its count. */
+  additionalAt: number;
+  additionalCount: number;
+}
+
+/**
+ * The header, questions and answers of `reply`, decoded by dns-packet entry
+ * by entry; the authority and additional sections are only walked, to find
+ * a reply that runs past its end (as dns-packet's whole-message decode
+ * would), not decoded: nothing in them decides an outcome, and a negative
+ * answer's SOA record cost a third of the names decoded. Throws on a
+ * malformed reply.
+ */
+function decodeParts(reply: Buffer): ReplyParts {
+  if (reply.length < HEADER_BYTES) throw new RangeError('short header');
+  let at = HEADER_BYTES;
+  const questions: Question[] = [];
+  for (let i = reply.readUInt16BE(4); i > 0; i--) {
+    questions.push(QUESTION.decode(reply, at));
+    at += QUESTION.decode.bytes;
+  }
+  const answers: Answer[] = [];
+  for (let i = reply.readUInt16BE(6); i > 0; i--) {
+    answers.push(RECORD.decode(reply, at));
+    at += RECORD.decode.bytes;
+  }
+  // dns-packet reads some rdata (A, AAAA, TXT) past the end without
+  // throwing: its count of bytes read is then too large, or NaN.
+  if (!(at <= reply.length)) throw new RangeError('past the end');
+  for (let i = reply.readUInt16BE(8); i > 0; i--) at = skipRecord(reply, at);
+  const additionalAt = at;
+  const additionalCount = reply.readUInt16BE(10);
+  for (let i = additionalCount; i > 0; i--) at = skipRecord(reply, at);
+  return {
+    flags: reply.readUInt16BE(2),
+    questions,
+    answers,
+    additionalAt,
+    additionalCount,
+  };
+}
+
+/**
+ * Where the resource record at `at` ends (RFC 1035 4.1.3: owner name, 10
+ * bytes of type, class, TTL and rdata length, the rdata). Throws when it
+ * runs past the end or its name has a reserved label type.
+ */
+function skipRecord(m: Buffer, at: number): number {
+  for (;;) {
+    const length = m[at];
+    if (length === undefined) throw new RangeError('name past the end');
+    if (length === 0) {
+      at += 1;
+      break;
+    }
+    if ((length & 0xc0) === 0xc0) {
+      at += 2; // a compression pointer ends the name
+      break;
+    }
+    if ((length & 0xc0) !== 0) throw new RangeError('reserved label type');
+    at += 1 + length;
+  }
+  if (at + 10 > m.length) throw new RangeError('record past the end');
+  at += 10 + m.readUInt16BE(at + 8);
+  if (at > m.length) throw new RangeError('rdata past the end');
+  return at;
+}
+
+/** Whether the additional section carries an OPT record (RFC 6891 6.1.2). */
+function hasOpt(reply: Buffer, m: ReplyParts): boolean {
+  let at = m.additionalAt;
+  try {
+    for (let i = 0; i < m.additionalCount; i++) {
+      if (RECORD.decode(reply, at).type === 'OPT') return true;
+      at += RECORD.decode.bytes;
+    }
+  } catch {
+    // an additional record dns-packet cannot read is no OPT record
+  }
+  return false;
 }
 
 /**

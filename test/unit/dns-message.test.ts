@@ -442,6 +442,37 @@ describe('readReply: malformed replies carrying our id', () => {
     return m;
   }
 
+  /** A negative answer with its SOA and an OPT record, as a recursor sends it. */
+  const SOA = rr('test', 'SOA', {
+    mname: 'ns.test',
+    rname: 'hostmaster.test',
+    serial: 1,
+    refresh: 3600,
+    retry: 600,
+    expire: 86400,
+    minimum: 300,
+  });
+  const OPT = { type: 'OPT', name: '.', udpPayloadSize: 1232 } as Answer;
+  const negative = reply(SENT, [], {
+    flags: 3,
+    authorities: [SOA],
+    additionals: [OPT],
+  });
+
+  it('reads a negative answer with its SOA and OPT records', () => {
+    expect(readReply(negative, SENT)).toEqual({
+      status: 'nxdomain',
+      records: [],
+    });
+  });
+
+  /** `m` with the 16-bit word at `at` (a count or a length) raised by `by`. */
+  function raised(m: Buffer, at: number, by: number): Buffer {
+    const out = Buffer.from(m);
+    out.writeUInt16BE(out.readUInt16BE(at) + by, at);
+    return out;
+  }
+
   /** A TXT answer that ends inside its rdata (dns-packet reads on, past the end). */
   function txtCutShort(): Buffer {
     const query = { ...SENT, type: 'TXT' as const };
@@ -455,6 +486,22 @@ describe('readReply: malformed replies carrying our id', () => {
     ['the question cut short', good.subarray(0, 20)],
     ['a TXT record cut short', txtCutShort()],
     ['a pointer loop', selfPointer()],
+    ['the authority section cut short', negative.subarray(0, 60)],
+    ['the additional section cut short', negative.subarray(0, -2)],
+    ['one more authority record than there is', raised(negative, 8, 1)],
+    [
+      'the OPT rdata longer than the message',
+      raised(negative, negative.length - 2, 1),
+    ],
+    [
+      'a reserved label type in the authority section',
+      (() => {
+        const m = Buffer.from(negative);
+        // the SOA's owner name starts right after the question
+        m[12 + 'a.test'.length + 2 + 4] = 0x40;
+        return m;
+      })(),
+    ],
     [
       'garbage after our id',
       Buffer.concat([id, Buffer.from('8180ffff0001000000000000ff', 'hex')]),
