@@ -15,6 +15,7 @@ import {
   clientArgs,
   emptyRow,
   failedRow,
+  joinNotes,
   mb,
   measure,
   mustSucceed,
@@ -83,6 +84,7 @@ export async function stepDistributed(
         collect: mb(run.collect.peakRssKb),
       },
       truth,
+      stderr: ws.map((w) => w.stderrTail),
     });
     log(`${STEP}: ${Math.round(row.domainsPerS ?? 0)} domains/s`);
     const redisUs = ((redisCpu * 1e6) / domains).toFixed(0);
@@ -90,7 +92,10 @@ export async function stepDistributed(
     return {
       ...row,
       redisPeakMb: sampler.peak() / 2 ** 20,
-      note: `wall = enqueue start to collect end (the workers were started and ready before); CPU = workers + enqueue + collect, and Redis itself used ${redisUs} µs/domain more; Redis used_memory was ${base} MB before (peak sampled every 250 ms)`,
+      note: joinNotes(
+        `wall = enqueue start to collect end (the workers were started and ready before); CPU = workers + enqueue + collect, and Redis itself used ${redisUs} µs/domain more; Redis used_memory was ${base} MB before (peak sampled every 250 ms)`,
+        row.note,
+      ),
     };
   } catch (err) {
     return failedRow(STEP, domains, err);

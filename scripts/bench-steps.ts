@@ -188,6 +188,31 @@ export interface ScanFigures {
   serverCpuS: ServerCpu | null;
   rssMb: Record<string, number | null>;
   truth: TruthResult;
+  /** What exoscope's processes wrote on stderr (their tails), for notices. */
+  stderr?: readonly string[];
+}
+
+/**
+ * exoscope's notices of a resolver moved from TCP to UDP (`--dns-client
+ * auto`), for the row's note: a step that says so measured UDP, not TCP.
+ */
+export function transportNote(stderr: readonly string[]): string {
+  const lines = new Set<string>();
+  for (const text of stderr) {
+    for (const line of text.split('\n')) {
+      if (line.includes('asking it over UDP')) {
+        lines.add(line.replace(/^exoscope[^:]*: /, '').trim());
+      }
+    }
+  }
+  return lines.size > 0
+    ? `exoscope moved a resolver to UDP: ${[...lines].join('; ')}`
+    : '';
+}
+
+/** Notes of a row, in order, the empty ones left out. */
+export function joinNotes(...notes: string[]): string {
+  return notes.filter(Boolean).join('; ');
 }
 
 /** A table row from exoscope's figures; q/s from the JSONL sample's queries/domain. */
@@ -197,7 +222,7 @@ export function scanRow(ctx: Ctx, f: ScanFigures): StepRow {
     : null;
   const dps = f.domains / f.wallS;
   return {
-    ...emptyRow(f.step, f.domains, ''),
+    ...emptyRow(f.step, f.domains, transportNote(f.stderr ?? [])),
     wallS: f.wallS,
     domainsPerS: dps,
     qps: perDomain === null ? null : dps * perDomain,
@@ -437,6 +462,7 @@ export async function stepScanOne(
       serverCpuS,
       rssMb,
       truth,
+      stderr: [m.stderrTail],
     });
     log(
       `${step}: ${Math.round(row.domainsPerS ?? 0)} domains/s, ${Math.round(row.cpuUsPerDomain ?? 0)} µs CPU/domain`,
@@ -488,12 +514,16 @@ export async function stepScanSplit(ctx: Ctx): Promise<StepRow> {
       serverCpuS,
       rssMb,
       truth,
+      stderr: ms.map((m) => m.stderrTail),
     });
     log(`${step}: ${Math.round(row.domainsPerS ?? 0)} domains/s combined`);
     const took = ms.map((m) => m.wallS.toFixed(1)).join(' s and ');
     return {
       ...row,
-      note: `halves took ${took} s; domains/s = all domains ÷ time until both finished`,
+      note: joinNotes(
+        `halves took ${took} s; domains/s = all domains ÷ time until both finished`,
+        row.note,
+      ),
     };
   } catch (err) {
     return failedRow(step, domains, err);

@@ -16,7 +16,11 @@ import {
   stealPercent,
 } from '../../scripts/bench-parse.js';
 import { memoryPlan } from '../../scripts/bench-memory.js';
-import { emptyRow } from '../../scripts/bench-steps.js';
+import {
+  emptyRow,
+  joinNotes,
+  transportNote,
+} from '../../scripts/bench-steps.js';
 import {
   alignedTable,
   formatDuration,
@@ -418,5 +422,23 @@ describe('roundOrder', () => {
     expect(roundOrder(5, 7)).toEqual([2, 3, 4, 0, 1]);
     const firsts = [0, 1, 2, 3, 4].map((r) => roundOrder(5, r)[0]);
     expect(new Set(firsts).size).toBe(5);
+  });
+});
+
+describe('transportNote', () => {
+  const notice = (who: string) =>
+    `${who}: DNS resolver 127.0.0.1:5354 made no TCP connection (ECONNREFUSED): asking it over UDP from now on`;
+
+  it('names a resolver moved to UDP once, from any process, live line or summary', () => {
+    const scan = `${notice('exoscope')}\nexoscope: scanned 10 rows\n  DNS resolver 127.0.0.1:5354 made no TCP connection (ECONNREFUSED): asking it over UDP from now on\n`;
+    const worker = `${notice('exoscope worker 4242')}\n`;
+    expect(transportNote([scan, worker])).toBe(
+      'exoscope moved a resolver to UDP: DNS resolver 127.0.0.1:5354 made no TCP connection (ECONNREFUSED): asking it over UDP from now on',
+    );
+  });
+
+  it('says nothing when no resolver moved', () => {
+    expect(transportNote(['exoscope: scanned 10 rows\n', ''])).toBe('');
+    expect(joinNotes('a', transportNote([]), 'b')).toBe('a; b');
   });
 });
