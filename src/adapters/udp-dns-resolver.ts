@@ -57,7 +57,7 @@ export interface UdpResolverOptions {
   transport?: DnsTransport;
   /**
    * Told when `auto` moves a server from TCP to UDP: its spec and why (one
-   * line, e.g. "refused TCP (ECONNREFUSED)"). Once per server.
+   * line, e.g. "made no TCP connection (ECONNREFUSED)"). Once per server.
    */
   onFallback?: (server: string, reason: string) => void;
   /**
