@@ -133,6 +133,42 @@ describe('distributed scan', () => {
     }
   });
 
+  it('a worker whose resolver takes no TCP scans over UDP and says so once', async () => {
+    const udpOnly = await startDns({ tcp: false });
+    const p = prefix();
+    const env = { EXOSCOPE_PREFIX: p, REDIS_URL };
+    const worker = spawnCli(
+      ['worker', '--jobs', '2', ...dnsFlags(udpOnly)],
+      env,
+    );
+    try {
+      const enq = await runCli(
+        ['enqueue', input, '--scan', 'udp-only', '--chunk-size', '50'],
+        env,
+      );
+      expect(enq.code).toBe(0);
+      const out = join(dir.path, 'udp-only.csv');
+      const col = await runCli(['collect', 'udp-only', '-o', out], env);
+      expect(col.code).toBe(0);
+      expect(readFileSync(out, 'utf8')).toBe(expectedCsv);
+      expect(udpOnly.queries.length).toBeGreaterThan(0);
+      expect(udpOnly.queries.every((q) => q.proto === 'udp')).toBe(true);
+    } finally {
+      worker.process.kill('SIGTERM');
+      const exit = await waitExit(worker.process, worker.output);
+      await udpOnly.close();
+      expect(exit.code).toBe(0);
+      const notices = exit.stderr
+        .split('\n')
+        .filter((line) => line.includes('asking it over UDP'));
+      expect(notices).toEqual([
+        expect.stringMatching(
+          /^exoscope worker \d+: DNS resolver 127\.0\.0\.1:\d+ made no TCP connection \(ECONNREFUSED\): asking it over UDP from now on$/,
+        ),
+      ]);
+    }
+  });
+
   it('jsonl: the same records as the in-process scan, timestamps aside', async () => {
     const p = prefix();
     const small = dir.file('small.csv', inputCsv(60));

@@ -12,7 +12,11 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
 import { startFakeDnsServer } from '../helpers/dns-server.js';
-import type { FakeDnsServer, FakeRecord } from '../helpers/dns-server.js';
+import type {
+  FakeDnsServer,
+  FakeDnsServerOptions,
+  FakeRecord,
+} from '../helpers/dns-server.js';
 
 export const REDIS_URL =
   process.env.EXOSCOPE_TEST_REDIS ?? 'redis://127.0.0.1:6379';
@@ -143,10 +147,13 @@ export function portfolio(): FakeRecord[] {
   ];
 }
 
-export async function startDns(): Promise<FakeDnsServer> {
+export async function startDns(
+  options: Pick<FakeDnsServerOptions, 'tcp'> = {},
+): Promise<FakeDnsServer> {
   return startFakeDnsServer({
     records: portfolio(),
     behaviour: (name) => (name.includes('slow') ? 'drop' : 'answer'),
+    ...options,
   });
 }
 
