@@ -44,6 +44,7 @@ import {
   stepStartup,
 } from './bench-steps.js';
 import type { Ctx } from './bench-steps.js';
+import { DNS_CLIENTS, isDnsClient } from '../src/adapters/scan-deps.js';
 import type { DnsClient } from '../src/adapters/scan-deps.js';
 import { parseCpuTicks, stealPercent } from './bench-parse.js';
 import type { CpuTicks, FloorSummary } from './bench-parse.js';
@@ -246,16 +247,9 @@ export function parseOptions(argv: string[]): BenchOptions | null {
 
 function dnsClient(value: string | undefined): DnsClient {
   if (value === undefined) return 'auto';
-  if (
-    value === 'auto' ||
-    value === 'tcp' ||
-    value === 'udp' ||
-    value === 'cares'
-  ) {
-    return value;
-  }
+  if (isDnsClient(value)) return value;
   throw new Error(
-    `--dns-client must be auto, tcp, udp or cares, got '${value}'`,
+    `--dns-client must be one of ${DNS_CLIENTS.join(', ')}, got '${value}'`,
   );
 }
 

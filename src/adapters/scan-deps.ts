@@ -19,7 +19,13 @@ import { createUdpDnsResolver } from './udp-dns-resolver.js';
  * that will not do TCP (`auto`, the default), over UDP or TCP only, or
  * node:dns (c-ares).
  */
-export type DnsClient = 'auto' | 'udp' | 'tcp' | 'cares';
+export const DNS_CLIENTS = ['auto', 'udp', 'tcp', 'cares'] as const;
+export type DnsClient = (typeof DNS_CLIENTS)[number];
+
+/** Whether `value` names a {@link DnsClient}. */
+export function isDnsClient(value: string): value is DnsClient {
+  return (DNS_CLIENTS as readonly string[]).includes(value);
+}
 
 /** What building the deps needs to know (a subset of the CLI's DNS options). */
 export interface DepsOptions {
@@ -83,21 +89,16 @@ export async function buildScanDeps(options: DepsOptions): Promise<BuiltDeps> {
     retries: options.retries,
   };
   const dnsClient = options.dnsClient ?? 'auto';
-  const notice = options.onNotice;
   const resolver =
     dnsClient === 'cares'
       ? createNodeDnsResolver(client)
       : createUdpDnsResolver({
           ...client,
           transport: dnsClient,
-          ...(notice
-            ? {
-                onFallback: (server: string, reason: string) =>
-                  notice(
-                    `DNS resolver ${server} ${reason}: asking it over UDP from now on`,
-                  ),
-              }
-            : {}),
+          onFallback: (server, reason) =>
+            options.onNotice?.(
+              `DNS resolver ${server} ${reason}: asking it over UDP from now on`,
+            ),
         });
   let network: DnsPort = resolver;
   if (options.rate > 0)

@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util';
 import type { ParseArgsConfig } from 'node:util';
+import { DNS_CLIENTS, isDnsClient } from '../adapters/scan-deps.js';
 import type { DnsClient } from '../adapters/scan-deps.js';
 
 /** A mistake in the command line: exit code 2 with a one-line message. */
@@ -173,14 +174,9 @@ export function dnsOptions(
     );
   }
   const dnsClient = values['dns-client'] ?? 'auto';
-  if (
-    dnsClient !== 'auto' &&
-    dnsClient !== 'udp' &&
-    dnsClient !== 'tcp' &&
-    dnsClient !== 'cares'
-  ) {
+  if (!isDnsClient(dnsClient)) {
     throw new UsageError(
-      `--dns-client must be auto, udp, tcp or cares, got '${dnsClient}'`,
+      `--dns-client must be one of ${DNS_CLIENTS.join(', ')}, got '${dnsClient}'`,
     );
   }
   return {

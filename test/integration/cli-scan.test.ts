@@ -258,6 +258,11 @@ describe('exoscope scan (the built CLI)', () => {
       /--concurrency must be a whole number/,
     ],
     [['scan', 'x.csv', '--bogus'], 2, /Unknown option/],
+    [
+      ['scan', 'x.csv', '--dns-client', 'quic'],
+      2,
+      /--dns-client must be one of auto, udp, tcp, cares, got 'quic'/,
+    ],
     [['frobnicate'], 2, /unknown command/],
     [['scan', '/nonexistent/file.csv'], 1, /not found|no such/i],
   ])('%j exits %i with one line', async (args, code, message) => {
