@@ -12,7 +12,10 @@ import {
   createPackagedAsnSource,
 } from './asn-source.js';
 import { createNodeDnsResolver, parseServer } from './node-dns-resolver.js';
-import { createUdpDnsResolver } from './udp-dns-resolver.js';
+import {
+  UDP_SOCKET_IN_FLIGHT,
+  createUdpDnsResolver,
+} from './udp-dns-resolver.js';
 
 /**
  * The DNS client: ours over pipelined TCP, falling back to UDP for a server
@@ -37,8 +40,36 @@ export interface DepsOptions {
   asnDb: string | null;
   /** Default `auto`. */
   dnsClient?: DnsClient;
+  /**
+   * Most DNS queries in flight to each resolver at once (in this process or
+   * thread). Default {@link DEFAULT_IN_FLIGHT}.
+   */
+  inFlight?: number;
   /** Gets a line for the user when the run changes course (a resolver moved to UDP). */
   onNotice?: (line: string) => void;
+}
+
+/** Queries in flight to one resolver at once unless `--in-flight` says otherwise. */
+export const DEFAULT_IN_FLIGHT = 200;
+/** The most `--in-flight` takes: two connections of the client's 4 096 each. */
+export const MAX_IN_FLIGHT = 8192;
+
+/**
+ * How `inFlight` queries spread over a resolver's channels. TCP: two
+ * pipelined connections (Unbound takes 10 a thread by default), each
+ * carrying half. UDP and c-ares: sockets of at most 100 queries each, two
+ * at least.
+ */
+export function channelLayout(
+  client: DnsClient,
+  inFlight: number,
+): { channels: number; perChannel: number } {
+  const two = Math.min(2, inFlight);
+  const channels =
+    client === 'tcp' || client === 'auto'
+      ? two
+      : Math.max(two, Math.ceil(inFlight / UDP_SOCKET_IN_FLIGHT));
+  return { channels, perChannel: Math.ceil(inFlight / channels) };
 }
 
 /** An error setting up the scan (no resolver, bad ASN file): exit code 1. */
@@ -89,11 +120,21 @@ export async function buildScanDeps(options: DepsOptions): Promise<BuiltDeps> {
     retries: options.retries,
   };
   const dnsClient = options.dnsClient ?? 'auto';
+  const layout = channelLayout(
+    dnsClient,
+    options.inFlight ?? DEFAULT_IN_FLIGHT,
+  );
   const resolver =
     dnsClient === 'cares'
-      ? createNodeDnsResolver(client)
+      ? createNodeDnsResolver({
+          ...client,
+          instancesPerServer: layout.channels,
+          maxInFlightPerInstance: layout.perChannel,
+        })
       : createUdpDnsResolver({
           ...client,
+          socketsPerServer: layout.channels,
+          maxInFlightPerSocket: layout.perChannel,
           transport: dnsClient,
           onFallback: (server, reason) =>
             options.onNotice?.(

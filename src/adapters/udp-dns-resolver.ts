@@ -89,11 +89,18 @@ export type UdpDnsResolver = DnsPort & {
   servers: readonly string[];
 };
 
+/**
+ * Most queries in flight on one UDP socket by default, and always on the UDP
+ * sockets `auto` moves a server to: a burst of replies larger than a
+ * socket's receive buffer (about 250 datagrams at Linux defaults) is lost.
+ */
+export const UDP_SOCKET_IN_FLIGHT = 100;
+
 const DEFAULTS = {
   timeoutMs: 2000,
   retries: 2,
   socketsPerServer: 2,
-  maxInFlightPerSocket: 100,
+  maxInFlightPerSocket: UDP_SOCKET_IN_FLIGHT,
 };
 const MAX_IN_FLIGHT = 4096;
 
@@ -726,7 +733,11 @@ class UdpResolver {
     const moved: Lookup[] = [];
     for (let i = at; i < at + this.perServer; i++) {
       moved.push(...(this.channels[i] as Channel).evacuate());
-      this.channels[i] = new UdpChannel(this, server, this.maxInFlight);
+      this.channels[i] = new UdpChannel(
+        this,
+        server,
+        Math.min(this.maxInFlight, UDP_SOCKET_IN_FLIGHT),
+      );
     }
     this.onFallback(server.spec, reason);
     for (const query of moved) this.channelOf(query).submit(query);

@@ -1,6 +1,11 @@
 import { parseArgs } from 'node:util';
 import type { ParseArgsConfig } from 'node:util';
-import { DNS_CLIENTS, isDnsClient } from '../adapters/scan-deps.js';
+import {
+  DEFAULT_IN_FLIGHT,
+  DNS_CLIENTS,
+  MAX_IN_FLIGHT,
+  isDnsClient,
+} from '../adapters/scan-deps.js';
 import type { DnsClient } from '../adapters/scan-deps.js';
 
 /** A mistake in the command line: exit code 2 with a one-line message. */
@@ -27,6 +32,8 @@ export interface DnsOptions {
   asnDb: string | null;
   /** DNS client (see {@link DnsClient}). Default `auto`. */
   dnsClient: DnsClient;
+  /** Most DNS queries in flight to each resolver, per thread or worker. Default 200. */
+  inFlight: number;
 }
 
 export interface ScanOptions extends DnsOptions {
@@ -66,6 +73,7 @@ export const DNS_OPTION_SPEC = {
   'asn-source': { type: 'string' },
   'asn-db': { type: 'string' },
   'dns-client': { type: 'string' },
+  'in-flight': { type: 'string' },
 } as const satisfies ParseArgsConfig['options'];
 
 const SCAN_SPEC = {
@@ -157,6 +165,7 @@ export function dnsOptions(
     'asn-source'?: string | undefined;
     'asn-db'?: string | undefined;
     'dns-client'?: string | undefined;
+    'in-flight'?: string | undefined;
   },
   env: NodeJS.ProcessEnv,
 ): DnsOptions {
@@ -198,6 +207,13 @@ export function dnsOptions(
       60_000,
     ),
     retries: integer('--retries', values.retries, DNS_DEFAULTS.retries, 0, 10),
+    inFlight: integer(
+      '--in-flight',
+      values['in-flight'],
+      DEFAULT_IN_FLIGHT,
+      1,
+      MAX_IN_FLIGHT,
+    ),
     asnSource,
     asnDb: values['asn-db'] ?? null,
   };

@@ -77,6 +77,24 @@ export interface ReceivedQuery {
   proto: 'udp' | 'tcp';
 }
 
+/**
+ * How many of the queries `server` received (those `which` picks) arrived
+ * within `ms` of the first: with every query dropped, the client's cap on
+ * queries in flight (the next ones go out only as the first time out).
+ */
+export function firstWave(
+  server: FakeDnsServer,
+  ms: number,
+  which: (q: ReceivedQuery) => boolean = () => true,
+): number {
+  const times = server.queries
+    .map((q, i) => ({ q, at: server.arrivals[i] ?? 0 }))
+    .filter(({ q }) => which(q))
+    .map(({ at }) => at);
+  const start = times[0] ?? 0;
+  return times.filter((at) => at - start < ms).length;
+}
+
 /** A running fake server. */
 export interface FakeDnsServer {
   port: number;
@@ -84,6 +102,8 @@ export interface FakeDnsServer {
   address: string;
   /** Every query received, in order of arrival. */
   queries: ReceivedQuery[];
+  /** When each of `queries` arrived (performance.now()), same order. */
+  arrivals: number[];
   /** TCP connections accepted so far. */
   readonly tcpConnections: number;
   setRecords(records: FakeRecord[]): void;
@@ -255,6 +275,7 @@ export async function startFakeDnsServer(
   let zone = new Zone(opts.records ?? []);
   let behaviour: BehaviourFn = opts.behaviour ?? (() => 'answer');
   const queries: ReceivedQuery[] = [];
+  const arrivals: number[] = [];
   const sockets = new Set<net.Socket>();
   let tcpConnections = 0;
 
@@ -272,6 +293,7 @@ export async function startFakeDnsServer(
     const question = query.questions?.[0];
     if (!question) return reply(query, undefined, RCODE.FORMERR, []);
     queries.push({ name: question.name, type: question.type, proto });
+    arrivals.push(performance.now());
     const what = behaviour(normaliseName(question.name), question.type, proto);
     switch (what) {
       case 'drop':
@@ -371,6 +393,7 @@ export async function startFakeDnsServer(
     port,
     address: `${HOST}:${port}`,
     queries,
+    arrivals,
     get tcpConnections() {
       return tcpConnections;
     },

@@ -1,7 +1,7 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { createUdpDnsResolver } from '../../src/adapters/udp-dns-resolver.js';
 import type { UdpResolverOptions } from '../../src/adapters/udp-dns-resolver.js';
-import { startFakeDnsServer } from '../helpers/dns-server.js';
+import { firstWave, startFakeDnsServer } from '../helpers/dns-server.js';
 import type {
   FakeDnsServer,
   FakeDnsServerOptions,
@@ -199,5 +199,23 @@ describe('auto: TCP, and UDP for a server that will not do TCP', () => {
     expect(full.queries.length).toBeGreaterThan(0);
     expect(full.queries.every((q) => q.proto === 'tcp')).toBe(true);
     expect(udpOnly.queries.every((q) => q.proto === 'udp')).toBe(true);
+  });
+
+  it('puts at most 100 queries in flight on each UDP socket it falls back to, whatever TCP carried', async () => {
+    const dropping = await server({ tcp: false, behaviour: () => 'drop' });
+    const r = resolver({
+      servers: [dropping.address],
+      socketsPerServer: 2,
+      maxInFlightPerSocket: 250,
+      timeoutMs: 600,
+      retries: 0,
+    });
+    const names = Array.from({ length: 600 }, (_, i) => `n${i}.test`);
+    const statuses = await askAll(r, names);
+    expect(statuses.every((s) => s === 'timeout')).toBe(true);
+    expect(r.fallbacks).toHaveLength(1);
+    // 2 sockets x 100 go out at once; the rest only as those time out
+    expect(firstWave(dropping, 300)).toBe(200);
+    expect(dropping.queries).toHaveLength(600);
   });
 });

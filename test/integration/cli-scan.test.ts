@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { parse } from 'csv-parse/sync';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RESULT_COLUMNS } from '../../src/core/output-row.js';
-import { startFakeDnsServer } from '../helpers/dns-server.js';
+import { firstWave, startFakeDnsServer } from '../helpers/dns-server.js';
 import type { FakeDnsServer } from '../helpers/dns-server.js';
 import { runCli } from '../helpers/run-cli.js';
 
@@ -197,6 +197,56 @@ describe('exoscope scan (the built CLI)', () => {
     },
   );
 
+  it.each([
+    [[], 120],
+    [['--in-flight', '30'], 30],
+    [['--in-flight', '30', '--dns-client', 'udp'], 30],
+    [['--in-flight', '30', '--threads', '2'], 60],
+  ])(
+    'keeps at most --in-flight queries waiting on the resolver (%j: %i)',
+    async (extra: string[], wave: number) => {
+      // Every domain's MX query is dropped: the next ones go out only as
+      // those time out, so the first wave is the cap.
+      const silent = await startFakeDnsServer({
+        behaviour: (name) =>
+          name.startsWith('exoscope-preflight') ? 'answer' : 'drop',
+      });
+      try {
+        const input = join(dir, 'silent.txt');
+        const domains = Array.from({ length: 120 }, (_, i) => `s${i}.test`);
+        writeFileSync(input, `${domains.join('\n')}\n`);
+        const run = await runCli([
+          'scan',
+          input,
+          '--resolver',
+          silent.address,
+          '--timeout',
+          '600',
+          '--retries',
+          '0',
+          '--asn-source',
+          'none',
+          '-q',
+          ...extra,
+        ]);
+        expect(run.code).toBe(0);
+        const rows = parse(run.stdout, { columns: true }) as Record<
+          string,
+          string
+        >[];
+        expect(rows.map((r) => r.status)).toEqual(Array(120).fill('timeout'));
+        // (`auto` moves the silent resolver to UDP after a timeout and
+        // asks the queries then on TCP again there: only the first wave counts.)
+        const domain = (q: { name: string }) => q.name.endsWith('.test');
+        const asked = silent.queries.filter(domain);
+        expect(new Set(asked.map((q) => q.name)).size).toBe(120);
+        expect(firstWave(silent, 300, domain)).toBe(wave);
+      } finally {
+        await silent.close();
+      }
+    },
+  );
+
   it('reads a plain list from stdin and writes JSONL with the evidence', async () => {
     const run = await runCli(
       ['scan', '-', '--format', 'jsonl', '-q', ...resolver()],
@@ -263,6 +313,11 @@ describe('exoscope scan (the built CLI)', () => {
       2,
       /--dns-client must be one of auto, udp, tcp, cares, got 'quic'/,
     ],
+    [
+      ['scan', 'x.csv', '--in-flight', '0'],
+      2,
+      /--in-flight must be a whole number from 1 to 8192, got '0'/,
+    ],
     [['frobnicate'], 2, /unknown command/],
     [['scan', '/nonexistent/file.csv'], 1, /not found|no such/i],
   ])('%j exits %i with one line', async (args, code, message) => {
@@ -315,6 +370,7 @@ describe('exoscope scan (the built CLI)', () => {
       '--rate',
       '--timeout',
       '--retries',
+      '--in-flight',
       '--asn-source',
       '--asn-db',
       '--column',
