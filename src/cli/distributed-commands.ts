@@ -159,8 +159,8 @@ DNS (per worker, as for scan):
       --timeout MS       deadline of one query try (default 2000)
       --retries N        extra tries per query (default 2)
       --dns-client C     auto (default), udp, tcp or cares, as for scan
-      --in-flight N      queries in flight to each resolver (default 200),
-                         as for scan
+      --in-flight N      queries in flight to each resolver (default:
+                         --concurrency, at least 200), as for scan
       --asn-source SRC   packaged (default), cymru or none
       --asn-db FILE      your own IP-to-ASN dataset
 

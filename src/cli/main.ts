@@ -58,10 +58,11 @@ DNS:
                          (the same client on that transport only) or cares
                          (node:dns: twice the CPU of udp)
       --in-flight N      most queries waiting for an answer from each
-                         resolver at once (default 200; per thread with
-                         --threads); a domain takes about 7.5 queries, so a
-                         scan makes at most N / RTT / 7.5 domains a second:
-                         raise it for a resolver across a network
+                         resolver at once (default: --concurrency, at least
+                         200; per thread with --threads); a domain takes
+                         about 7.5 queries, so a scan makes at most
+                         N / RTT / 7.5 domains a second: raise it (or
+                         --concurrency) for a resolver across a network
 
 Owners of MX addresses (ASN, organisation):
       --asn-source SRC   packaged (default: the offline dataset shipped with

@@ -32,7 +32,10 @@ export interface DnsOptions {
   asnDb: string | null;
   /** DNS client (see {@link DnsClient}). Default `auto`. */
   dnsClient: DnsClient;
-  /** Most DNS queries in flight to each resolver, per thread or worker. Default 200. */
+  /**
+   * Most DNS queries in flight to each resolver, per thread or worker.
+   * Default: `concurrency`, at least 200.
+   */
   inFlight: number;
 }
 
@@ -188,16 +191,17 @@ export function dnsOptions(
       `--dns-client must be one of ${DNS_CLIENTS.join(', ')}, got '${dnsClient}'`,
     );
   }
+  const concurrency = integer(
+    '--concurrency',
+    values.concurrency,
+    DNS_DEFAULTS.concurrency,
+    1,
+    10_000,
+  );
   return {
     dnsClient,
     resolvers: values.resolver?.length ? values.resolver : fromEnv,
-    concurrency: integer(
-      '--concurrency',
-      values.concurrency,
-      DNS_DEFAULTS.concurrency,
-      1,
-      10_000,
-    ),
+    concurrency,
     rate: integer('--rate', values.rate, DNS_DEFAULTS.rate, 0, 10_000_000),
     timeoutMs: integer(
       '--timeout',
@@ -207,10 +211,12 @@ export function dnsOptions(
       60_000,
     ),
     retries: integer('--retries', values.retries, DNS_DEFAULTS.retries, 0, 10),
+    // More domains at once need more queries out at once: a raised
+    // --concurrency raises the default with it.
     inFlight: integer(
       '--in-flight',
       values['in-flight'],
-      DEFAULT_IN_FLIGHT,
+      Math.min(MAX_IN_FLIGHT, Math.max(DEFAULT_IN_FLIGHT, concurrency)),
       1,
       MAX_IN_FLIGHT,
     ),

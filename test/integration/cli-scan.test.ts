@@ -198,13 +198,14 @@ describe('exoscope scan (the built CLI)', () => {
   );
 
   it.each([
-    [[], 120],
-    [['--in-flight', '30'], 30],
-    [['--in-flight', '30', '--dns-client', 'udp'], 30],
-    [['--in-flight', '30', '--threads', '2'], 60],
+    [[], 320, 200],
+    [['--concurrency', '300'], 320, 300],
+    [['--in-flight', '30'], 120, 30],
+    [['--in-flight', '30', '--dns-client', 'udp'], 120, 30],
+    [['--in-flight', '30', '--threads', '2'], 120, 60],
   ])(
-    'keeps at most --in-flight queries waiting on the resolver (%j: %i)',
-    async (extra: string[], wave: number) => {
+    'keeps at most --in-flight queries waiting on the resolver (%j, %i domains: %i)',
+    async (extra: string[], count: number, wave: number) => {
       // Every domain's MX query is dropped: the next ones go out only as
       // those time out, so the first wave is the cap.
       const silent = await startFakeDnsServer({
@@ -213,7 +214,7 @@ describe('exoscope scan (the built CLI)', () => {
       });
       try {
         const input = join(dir, 'silent.txt');
-        const domains = Array.from({ length: 120 }, (_, i) => `s${i}.test`);
+        const domains = Array.from({ length: count }, (_, i) => `s${i}.test`);
         writeFileSync(input, `${domains.join('\n')}\n`);
         const run = await runCli([
           'scan',
@@ -234,12 +235,12 @@ describe('exoscope scan (the built CLI)', () => {
           string,
           string
         >[];
-        expect(rows.map((r) => r.status)).toEqual(Array(120).fill('timeout'));
+        expect(rows.map((r) => r.status)).toEqual(Array(count).fill('timeout'));
         // (`auto` moves the silent resolver to UDP after a timeout and
         // asks the queries then on TCP again there: only the first wave counts.)
         const domain = (q: { name: string }) => q.name.endsWith('.test');
         const asked = silent.queries.filter(domain);
-        expect(new Set(asked.map((q) => q.name)).size).toBe(120);
+        expect(new Set(asked.map((q) => q.name)).size).toBe(count);
         expect(firstWave(silent, 300, domain)).toBe(wave);
       } finally {
         await silent.close();
