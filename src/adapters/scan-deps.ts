@@ -13,6 +13,7 @@ import {
 } from './asn-source.js';
 import { createNodeDnsResolver, parseServer } from './node-dns-resolver.js';
 import {
+  MAX_IN_FLIGHT_PER_SOCKET,
   UDP_SOCKET_IN_FLIGHT,
   createUdpDnsResolver,
 } from './udp-dns-resolver.js';
@@ -51,24 +52,28 @@ export interface DepsOptions {
 
 /** Queries in flight to one resolver at once unless `--in-flight` says otherwise. */
 export const DEFAULT_IN_FLIGHT = 200;
-/** The most `--in-flight` takes: two connections of the client's 4 096 each. */
-export const MAX_IN_FLIGHT = 8192;
+/**
+ * Pipelined TCP connections to each resolver (Unbound takes 10 a thread by
+ * default), and the fewest UDP sockets.
+ */
+const CHANNELS = 2;
+/** The most `--in-flight` takes: every TCP connection full. */
+export const MAX_IN_FLIGHT = CHANNELS * MAX_IN_FLIGHT_PER_SOCKET;
 
 /**
- * How `inFlight` queries spread over a resolver's channels. TCP: two
- * pipelined connections (Unbound takes 10 a thread by default), each
- * carrying half. UDP and c-ares: sockets of at most 100 queries each, two
- * at least.
+ * How `inFlight` queries spread over a resolver's channels. TCP:
+ * {@link CHANNELS} pipelined connections sharing them. UDP and c-ares:
+ * sockets of at most 100 queries each, {@link CHANNELS} at least.
  */
 export function channelLayout(
   client: DnsClient,
   inFlight: number,
 ): { channels: number; perChannel: number } {
-  const two = Math.min(2, inFlight);
+  const fewest = Math.min(CHANNELS, inFlight);
   const channels =
     client === 'tcp' || client === 'auto'
-      ? two
-      : Math.max(two, Math.ceil(inFlight / UDP_SOCKET_IN_FLIGHT));
+      ? fewest
+      : Math.max(fewest, Math.ceil(inFlight / UDP_SOCKET_IN_FLIGHT));
   return { channels, perChannel: Math.ceil(inFlight / channels) };
 }
 

@@ -102,7 +102,8 @@ const DEFAULTS = {
   socketsPerServer: 2,
   maxInFlightPerSocket: UDP_SOCKET_IN_FLIGHT,
 };
-const MAX_IN_FLIGHT = 4096;
+/** The most queries `maxInFlightPerSocket` allows on one socket or connection. */
+export const MAX_IN_FLIGHT_PER_SOCKET = 4096;
 
 type Settle = (result: QueryResult) => void;
 
@@ -831,7 +832,7 @@ export function createUdpDnsResolver(
       'maxInFlightPerSocket',
       options.maxInFlightPerSocket,
       1,
-      MAX_IN_FLIGHT,
+      MAX_IN_FLIGHT_PER_SOCKET,
     ),
     integerOption('timeoutMs', options.timeoutMs, 1),
     integerOption('retries', options.retries, 0),

@@ -52,14 +52,13 @@ export async function* scanRows(
   const pending: InFlightRow[] = [];
   for await (const row of rows) {
     pending.push(new InFlightRow(reportRow(row, counted, options.now)));
-    for (;;) {
-      while (
-        pending.length > 0 &&
-        ((pending[0] as InFlightRow).done || pending.length >= window)
-      ) {
-        yield await (pending.shift() as InFlightRow).report;
-      }
-      if (running < options.concurrency) break;
+    while (
+      pending.length > 0 &&
+      ((pending[0] as InFlightRow).done || pending.length >= window)
+    ) {
+      yield await (pending.shift() as InFlightRow).report;
+    }
+    while (running >= options.concurrency) {
       await new Promise<void>((resolve) => (slotFreed = resolve));
       slotFreed = null;
     }
