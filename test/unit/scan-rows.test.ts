@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { emptyEvidence } from '../../src/core/evidence.js';
 import type { Evidence } from '../../src/core/evidence.js';
 import type { RowInput, RowReport } from '../../src/core/report.js';
-import { scanRows } from '../../src/core/scan-rows.js';
+import { DEFAULT_WINDOW, scanRows } from '../../src/core/scan-rows.js';
 
 /** Rows d0.test, d1.test, ... that count how many were read. */
 function input(domains: string[]) {
@@ -126,5 +126,52 @@ describe('scanRows', () => {
     expect(most).toBe(7);
     // A duplicate of a recent domain shares its scan.
     expect(scanned.filter((d) => d === 'dup.test')).toHaveLength(1);
+  });
+  it('by default reads far ahead of a slow row: one dead domain does not stop the scan', async () => {
+    // With 4 x concurrency (8 here) as the window, the scan stopped at row 8.
+    const { rows, read } = input(names(5000));
+    const s = heldScanner((d) => d === 'd0.test');
+    const reports: RowReport[] = [];
+    const done = (async () => {
+      for await (const r of scanRows(rows, s.scan, {
+        concurrency: 2,
+        now: () => 0,
+      })) {
+        reports.push(r);
+      }
+    })();
+    for (let i = 0; i < 100 && read.count < 5000; i++) await settle();
+    expect(DEFAULT_WINDOW).toBeGreaterThan(5000);
+    expect(read.count).toBe(5000);
+    expect(reports).toHaveLength(0);
+    s.release('d0.test');
+    await done;
+    expect(reports.map((r) => r.index)).toEqual([...Array(5000).keys()]);
+  });
+
+  it('lets a scan that runs past straggleMs free its slot, within the window', async () => {
+    const { rows, read } = input(names(50));
+    const s = heldScanner((d) => d === 'd0.test' || d === 'd1.test');
+    let clock = 0;
+    const out = scanRows(rows, s.scan, {
+      concurrency: 2,
+      window: 10,
+      straggleMs: 20,
+      now: () => clock,
+    });
+    const first = out.next();
+    await settle();
+    // Both slots are held: nothing more starts while the clock stands still.
+    await new Promise((resolve) => setTimeout(resolve, 60));
+    expect(s.started).toEqual(['d0.test', 'd1.test']);
+    // Past straggleMs, the two stop counting: the rest of the window runs.
+    clock = 21;
+    await new Promise((resolve) => setTimeout(resolve, 60));
+    expect(read.count).toBe(10);
+    expect(s.started).toEqual(names(10));
+    s.release('d0.test');
+    s.release('d1.test');
+    expect((await first).value?.domain).toBe('d0.test');
+    await out.return(undefined);
   });
 });
