@@ -7,16 +7,8 @@ import { OOM_ADVICE, isRedisOom } from './queue-error.js';
 import type { ChunkOutcome, ChunkProcessor } from './chunk-processor.js';
 import { QUEUE_NAME, scanKeys } from './scan-keys.js';
 
-/**
- * Default chunk jobs one worker processes at once. A chunk is stored when
- * its slowest domain is done, and a domain whose name servers do not answer
- * takes seconds (3 tries of a 2 s timeout): with 2 jobs, 1 % of such domains
- * held a worker to about 30 rows a second (3 000 rows through 2 workers:
- * 49 s; with 50 jobs 6.7 s, most of it the last dead domain's 6 s). 100
- * jobs of 100 rows hold up to 10 000 rows, as scanRows' window does in one
- * process; `--concurrency` still bounds the domains scanned at once.
- */
-export const DEFAULT_JOBS = 100;
+/** Default chunk jobs one worker processes at once. */
+export const DEFAULT_JOBS = 2;
 /** Default job lock: a killed worker's chunks return to the queue about this long after. */
 export const DEFAULT_LOCK_MS = 30_000;
 
@@ -26,9 +18,8 @@ export interface ChunkWorkerOptions {
   prefix: string;
   process: ChunkProcessor;
   /**
-   * Chunk jobs processed at once (BullMQ `concurrency`): enough that the
-   * DNS stays busy while chunks wait for their slowest domain. Default
-   * {@link DEFAULT_JOBS}.
+   * Chunk jobs processed at once (BullMQ `concurrency`). Two keep the DNS
+   * busy while one chunk waits for its slowest domain. Default 2.
    */
   jobs: number;
   /**
