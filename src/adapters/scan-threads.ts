@@ -1,7 +1,6 @@
 import { Worker } from 'node:worker_threads';
 import type { RenderedRow } from '../core/output-row.js';
 import type { RowInput } from '../core/report.js';
-import { DEFAULT_WINDOW } from '../core/scan-rows.js';
 import type { DepsOptions } from './scan-deps.js';
 
 /** What a scan thread needs to build its ports and render rows. */
@@ -56,12 +55,11 @@ export async function* scanOnThreads(
   const share = threadShare(setup, threads);
   const perThread = share.concurrency;
   // Batches sent ahead of the results read: enough to keep every thread
-  // busy, and (as scanRows' window in one process) to let a thread scan on
-  // while a domain with dead name servers holds its next batch back.
-  const ahead = Math.max(
-    2,
-    Math.ceil(Math.max(DEFAULT_WINDOW / threads, perThread * 4) / BATCH),
-  );
+  // busy. Not as far as scanRows' window: rows sent ahead wait in the
+  // thread's heap, and 10 000 of them (bench run at 713a74e) cost a third
+  // more CPU a domain, in GC; so a domain with dead name servers holds its
+  // thread back (see the README's DNS options).
+  const ahead = Math.max(2, Math.ceil((perThread * 4) / BATCH));
   const workers = Array.from({ length: threads }, () =>
     startThread({ ...share, batchSize: BATCH }, onNotice),
   );
