@@ -7,17 +7,16 @@ import { existsSync, statSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { basename } from 'node:path';
 import type { Redis } from 'ioredis';
-import pLimit from 'p-limit';
 import { openSource } from '../adapters/csv-source.js';
 import { OutputError, openSink } from '../adapters/output-sink.js';
 import { buildScanDeps, preflight } from '../adapters/scan-deps.js';
 import type { BuiltDeps } from '../adapters/scan-deps.js';
 import { domainScanner } from '../core/report.js';
-import type { DomainScanner } from '../core/report.js';
-import type { ScanDeps } from '../core/scan-domain.js';
+import { StraggleLimit } from '../core/straggle-limit.js';
 import { DEFAULT_KEEP_SECONDS, collectScan } from '../queue/aggregator.js';
 import type { CollectProgress, CollectResult } from '../queue/aggregator.js';
 import { createChunkProcessor } from '../queue/chunk-processor.js';
+import type { ChunkProcessor } from '../queue/chunk-processor.js';
 import { openChunkQueue } from '../queue/chunk-queue.js';
 import {
   DEFAULT_JOBS,
@@ -139,7 +138,10 @@ Scans chunks from the queue until SIGINT/SIGTERM, then finishes the chunks it
 holds and exits 0 (a second signal gives them up: other workers redo them).
 Start as many as you like, on any machines; a killed worker loses nothing.
 
-  -j, --jobs N           chunk jobs at once in this worker (default ${DEFAULT_JOBS})
+  -j, --jobs N           chunk jobs at once in this worker (default ${DEFAULT_JOBS}); more
+                         while its --concurrency has room (chunks waiting for
+                         domains whose servers do not answer), up to 20 000
+                         rows in its jobs
       --rate-domains N   domains per second for ALL workers together (BullMQ's
                          limiter in Redis: one chunk starts every
                          chunk-size/N s; a chunk's domains then go out at the
@@ -342,14 +344,7 @@ async function runWorker(
       const worker = startChunkWorker({
         redis,
         prefix,
-        process: createChunkProcessor({
-          redis,
-          prefix,
-          scan: boundedScanner(built.deps, dns.concurrency),
-          dns: built.deps.dns,
-          concurrency: dns.concurrency,
-          now: Date.now,
-        }),
+        ...chunkProcessor(redis, prefix, built, dns.concurrency),
         jobs,
         lockMs,
         chunkIntervalMs: chunkInterval(rateDomains, chunkSize),
@@ -616,26 +611,23 @@ export async function runDistributedScan(
           now: Date.now,
         });
         interrupt.signal.throwIfAborted();
-        const scan = boundedScanner(built.deps, options.concurrency);
         const log = (line: string): void => {
           progress.clear();
           io.stderr.write(`exoscope: ${redactSecrets(line, url)}\n`);
         };
         const worker = blocking;
-        const processor = createChunkProcessor({
-          redis: command,
+        const processor = chunkProcessor(
+          command,
           prefix,
-          scan,
-          dns: built.deps.dns,
-          concurrency: options.concurrency,
-          now: Date.now,
-        });
+          built,
+          options.concurrency,
+        );
         for (let i = 0; i < workers; i++) {
           running.push(
             startChunkWorker({
               redis: worker,
               prefix,
-              process: processor,
+              ...processor,
               jobs: DEFAULT_JOBS,
               lockMs,
               chunkIntervalMs: 0,
@@ -698,11 +690,28 @@ export async function runDistributedScan(
   });
 }
 
-/** One domain scan at a time per slot, `concurrency` slots for the whole process. */
-function boundedScanner(deps: ScanDeps, concurrency: number): DomainScanner {
-  const limit = pLimit(concurrency);
-  const scan = domainScanner(deps);
-  return (domain) => limit(() => scan(domain));
+/**
+ * The chunk processor of a process: `concurrency` domain scans at once
+ * across all its jobs, stragglers aside (see StraggleLimit); `limit` tells
+ * its workers when the DNS has room for another job.
+ */
+function chunkProcessor(
+  redis: Redis,
+  prefix: string,
+  built: BuiltDeps,
+  concurrency: number,
+): { process: ChunkProcessor; limit: StraggleLimit } {
+  const limit = new StraggleLimit(concurrency);
+  const scan = domainScanner(built.deps);
+  const process = createChunkProcessor({
+    redis,
+    prefix,
+    scan: (domain) => limit.run(() => scan(domain)),
+    dns: built.deps.dns,
+    concurrency,
+    now: Date.now,
+  });
+  return { process, limit };
 }
 
 async function* untilAborted<T>(

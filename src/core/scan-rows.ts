@@ -1,6 +1,7 @@
 import type { Evidence } from './evidence.js';
 import { GenerationalCache } from './lru.js';
 import { reportRow } from './report.js';
+import { StraggleLimit } from './straggle-limit.js';
 import type { DomainScanner, RowInput, RowReport } from './report.js';
 
 export interface ScanRowsOptions {
@@ -37,7 +38,6 @@ export interface ScanRowsOptions {
  * held row.
  */
 export const DEFAULT_WINDOW = 20_000;
-const DEFAULT_STRAGGLE_MS = 1_000;
 
 /**
  * Scans rows concurrently and yields their reports in input order. Memory is
@@ -57,36 +57,14 @@ export async function* scanRows(
 ): AsyncGenerator<RowReport> {
   const window =
     options.window ?? Math.max(DEFAULT_WINDOW, options.concurrency * 4);
-  const straggleMs = options.straggleMs ?? DEFAULT_STRAGGLE_MS;
+  const limit = new StraggleLimit(options.concurrency, {
+    now: options.now,
+    ...(options.straggleMs !== undefined
+      ? { straggleMs: options.straggleMs }
+      : {}),
+  });
   const shared = dedupe(scan, options.dedupe ?? 1_000);
-  // The scans that count against `concurrency`, by start time (oldest first).
-  const counting = new Map<number, number>();
-  let started = 0;
-  let slotFreed: (() => void) | null = null;
-  const counted: DomainScanner = async (domain) => {
-    const id = started++;
-    counting.set(id, options.now());
-    try {
-      return await shared(domain);
-    } finally {
-      counting.delete(id);
-      slotFreed?.();
-    }
-  };
-  // Only while every slot is taken: release the scans that have run too long.
-  const releaseStragglers = (): void => {
-    if (counting.size < options.concurrency) return;
-    const cutoff = options.now() - straggleMs;
-    let released = false;
-    for (const [id, since] of counting) {
-      if (since > cutoff) break;
-      counting.delete(id);
-      released = true;
-    }
-    if (released) slotFreed?.();
-  };
-  const sweep = setInterval(releaseStragglers, Math.min(100, straggleMs));
-  sweep.unref();
+  const counted: DomainScanner = (domain) => limit.run(() => shared(domain));
   try {
     const pending: InFlightRow[] = [];
     for await (const row of rows) {
@@ -97,15 +75,12 @@ export async function* scanRows(
       ) {
         yield await (pending.shift() as InFlightRow).report;
       }
-      while (counting.size >= options.concurrency) {
-        await new Promise<void>((resolve) => (slotFreed = resolve));
-        slotFreed = null;
-      }
+      if (limit.full) await limit.whenFree();
     }
     while (pending.length > 0)
       yield await (pending.shift() as InFlightRow).report;
   } finally {
-    clearInterval(sweep);
+    limit.close();
   }
 }
 

@@ -5,6 +5,7 @@ import type { ChunkJobData } from './chunk-codec.js';
 import { isChunkJobData } from './chunk-codec.js';
 import { OOM_ADVICE, isRedisOom } from './queue-error.js';
 import type { ChunkOutcome, ChunkProcessor } from './chunk-processor.js';
+import { DEFAULT_WINDOW } from '../core/scan-rows.js';
 import { QUEUE_NAME, scanKeys } from './scan-keys.js';
 
 /** Default chunk jobs one worker processes at once. */
@@ -18,10 +19,18 @@ export interface ChunkWorkerOptions {
   prefix: string;
   process: ChunkProcessor;
   /**
-   * Chunk jobs processed at once (BullMQ `concurrency`). Two keep the DNS
-   * busy while one chunk waits for its slowest domain. Default 2.
+   * Chunk jobs processed at once (BullMQ `concurrency`), at least. Two keep
+   * the DNS busy while one chunk waits for its slowest domain. With `limit`,
+   * more while the DNS has room. Default 2.
    */
   jobs: number;
+  /**
+   * The limit on the processor's domain scans. While it is not full (a
+   * chunk waits for a domain whose servers do not answer: seconds), the
+   * worker takes one more job, up to {@link MAX_ACTIVE_ROWS} rows in its
+   * jobs.
+   */
+  limit?: { readonly full: boolean };
   /**
    * Lock of a job, in ms. Also the stalled-check interval: a SIGKILLed
    * worker's jobs go back to wait after one to two intervals. Default 30 000.
@@ -55,6 +64,15 @@ export interface ChunkWorker {
   close(force?: boolean): Promise<boolean>;
 }
 
+/**
+ * Rows in a worker's jobs past which it takes no more than `jobs` of them:
+ * as many as one process reads ahead of a slow row (a finished row waiting
+ * for its chunk's slowest is a few KiB).
+ */
+export const MAX_ACTIVE_ROWS = DEFAULT_WINDOW;
+/** How often a worker looks whether its DNS has room for one more job, in ms. */
+const ROOM_CHECK_MS = 50;
+
 /** How long `close` waits for BullMQ once no chunk is active. */
 const CLOSE_GRACE_MS = 5000;
 
@@ -68,11 +86,15 @@ return redis.call('HSET', KEYS[2], ARGV[1], ARGV[2])
 export function startChunkWorker(options: ChunkWorkerOptions): ChunkWorker {
   const stats = { chunks: 0, rows: 0 };
   let active = 0;
+  let activeRows = 0;
+  let closing = false;
   const warned = new Set<string>();
   const worker = new Worker<ChunkJobData, ChunkOutcome, string>(
     QUEUE_NAME,
     async (job: Job<ChunkJobData, ChunkOutcome, string>) => {
       active++;
+      const rows = isChunkJobData(job.data) ? job.data.count : 0;
+      activeRows += rows;
       try {
         const outcome = await options.process(job.data);
         const size = outcome.chunkSize;
@@ -94,6 +116,7 @@ export function startChunkWorker(options: ChunkWorkerOptions): ChunkWorker {
         }
         return outcome;
       } finally {
+        activeRows -= rows;
         active--;
       }
     },
@@ -112,6 +135,31 @@ export function startChunkWorker(options: ChunkWorkerOptions): ChunkWorker {
       ...(options.name ? { name: options.name } : {}),
     },
   );
+  // One more job while the scans have room (the jobs held wait for
+  // stragglers); back to `jobs` when they have none. BullMQ's main loop,
+  // once it holds `concurrency` jobs, waits for one of them to end: pause +
+  // resume wakes it (what BullMQ's resume() does for a paused loop).
+  let waking = false;
+  const adjust = (): void => {
+    const room =
+      options.limit !== undefined &&
+      !options.limit.full &&
+      activeRows < MAX_ACTIVE_ROWS;
+    const target = Math.max(options.jobs, room ? active + 1 : active);
+    if (target === worker.concurrency) return;
+    const grew = target > worker.concurrency;
+    worker.concurrency = target;
+    if (!grew || waking || closing || !worker.isRunning()) return;
+    waking = true;
+    void worker
+      .pause(true)
+      .then(() => (closing ? undefined : worker.resume()))
+      .catch((err: unknown) => options.log(`worker error: ${String(err)}`))
+      .finally(() => (waking = false));
+  };
+  const roomCheck = setInterval(adjust, ROOM_CHECK_MS);
+  roomCheck.unref();
+  worker.on('closing', () => clearInterval(roomCheck));
   worker.on('failed', (job, err) => {
     if (!job) return;
     void (async () => {
@@ -145,6 +193,8 @@ export function startChunkWorker(options: ChunkWorkerOptions): ChunkWorker {
     stats,
     active: () => active,
     close: async (force = false) => {
+      closing = true;
+      clearInterval(roomCheck);
       // BullMQ's close waits for an 'end' event that ioredis never emits
       // while the connection is down (taskforcesh/bullmq#4656): once no
       // chunk is being processed, stop waiting after a grace period.
