@@ -104,6 +104,8 @@ const DEFAULTS = {
 };
 /** The most queries `maxInFlightPerSocket` allows on one socket or connection. */
 export const MAX_IN_FLIGHT_PER_SOCKET = 4096;
+/** In flight on a channel, overdue ones included: at most this many times its cap. */
+const OVERDUE_ROOM = 4;
 
 type Settle = (result: QueryResult) => void;
 
@@ -123,6 +125,8 @@ class Lookup implements SentQuery {
   resent = false;
   /** Its place in its channel's sending order (see `Channel.sent`). */
   seq = 0;
+  /** In flight, overtaken and past the overdue time (see `Channel.overdue`). */
+  overdue = false;
 
   constructor(
     readonly name: string,
@@ -223,6 +227,16 @@ abstract class Channel {
   protected answeredOnce = false;
   /** A reply here has overtaken a query sent before it: the server answers concurrently. */
   protected outOfOrder = false;
+  /**
+   * Queries in flight here that have waited longer than a quarter of the
+   * timeout while later ones were answered: a name whose servers do not
+   * answer, not a busy server. They do not count against `maxInFlight`
+   * (see `hasRoom`): each would otherwise hold its place for the whole
+   * timeout, and a few per cent of such names halved a scan's rate.
+   */
+  private overdue = 0;
+  /** The highest `seq` answered here. */
+  private answeredSeq = 0;
 
   constructor(
     protected readonly owner: UdpResolver,
@@ -233,7 +247,7 @@ abstract class Channel {
   submit(query: Lookup): void {
     if (
       this.ready &&
-      this.inFlight.size < this.maxInFlight &&
+      this.hasRoom() &&
       this.waitingHead === this.waiting.length
     ) {
       this.send(query);
@@ -250,7 +264,7 @@ abstract class Channel {
     for (const query of ended) this.owner.endTry(query, outcome);
   }
 
-  /** Ends the tries whose deadline has passed. */
+  /** Ends the tries whose deadline has passed; marks the overdue ones. */
   sweep(now: number): void {
     let expired: Lookup[] | undefined;
     // Deadlines grow in the map's (insertion) order: stop at the first live one.
@@ -258,12 +272,49 @@ abstract class Channel {
       if (query.deadline > now) break;
       (expired ??= []).push(query);
     }
-    if (!expired) return;
-    for (const query of expired) this.inFlight.delete(query.id);
+    if (!expired) {
+      if (this.markOverdue(now)) this.pump();
+      return;
+    }
+    for (const query of expired) this.forget(query);
     this.answering = false;
     this.onTimeouts(now, expired);
+    this.markOverdue(now);
     this.pump();
     for (const query of expired) this.owner.endTry(query, TIMED_OUT);
+  }
+
+  /** A query leaves the books (answered, expired). */
+  private forget(query: Lookup): void {
+    this.inFlight.delete(query.id);
+    if (query.overdue) {
+      query.overdue = false;
+      this.overdue--;
+    }
+  }
+
+  /** Room for one more query: `maxInFlight` not counting the overdue, and never 4 times it. */
+  private hasRoom(): boolean {
+    const size = this.inFlight.size;
+    return (
+      size - this.overdue < this.maxInFlight &&
+      size < this.maxInFlight * OVERDUE_ROOM
+    );
+  }
+
+  /** Marks the queries that have become overdue; true when there were any. */
+  private markOverdue(now: number): boolean {
+    // Sent before this (deadline = sent + timeout): waited a quarter of it.
+    const latest = now + (this.owner.timeoutMs * 3) / 4;
+    let marked = false;
+    for (const query of this.inFlight.values()) {
+      if (query.deadline > latest || query.seq > this.answeredSeq) break;
+      if (query.overdue) continue;
+      query.overdue = true;
+      this.overdue++;
+      marked = true;
+    }
+    return marked;
   }
 
   /**
@@ -292,7 +343,8 @@ abstract class Channel {
     if (!query) return;
     const reading = readReply(m, query, tcp);
     if (reading === 'not-ours') return;
-    this.inFlight.delete(query.id);
+    this.forget(query);
+    if (query.seq > this.answeredSeq) this.answeredSeq = query.seq;
     this.answering = true;
     this.answeredOnce = true;
     if (!this.outOfOrder) {
@@ -322,7 +374,7 @@ abstract class Channel {
   protected pump(): void {
     while (
       this.ready &&
-      this.inFlight.size < this.maxInFlight &&
+      this.hasRoom() &&
       this.waitingHead < this.waiting.length
     ) {
       const query = this.waiting[this.waitingHead] as Lookup;
@@ -355,6 +407,8 @@ abstract class Channel {
   protected takeInFlight(): Lookup[] {
     const taken = [...this.inFlight.values()];
     this.inFlight.clear();
+    for (const query of taken) query.overdue = false;
+    this.overdue = 0;
     return taken;
   }
 }

@@ -432,6 +432,60 @@ describe('udp: sizes and load', () => {
   });
 });
 
+describe.each(['udp', 'tcp'] as const)(
+  '%s: names whose servers do not answer',
+  (transport) => {
+    it('lets later queries past them while the server answers the rest', async () => {
+      const s = await server({
+        behaviour: (name) => (name.startsWith('dead') ? 'drop' : 'answer'),
+      });
+      const r = resolver({
+        servers: [s.address],
+        transport,
+        socketsPerServer: 1,
+        maxInFlightPerSocket: 2,
+        timeoutMs: 2000,
+        retries: 0,
+      });
+      const live = Array.from({ length: 8 }, (_, i) => `live${i + 2}.test`);
+      const names = ['dead1.test', 'live1.test', 'dead2.test', ...live];
+      const ended: string[] = [];
+      await Promise.all(
+        names.map((name) =>
+          r.query(name, 'A').then((res) => ended.push(`${name} ${res.status}`)),
+        ),
+      );
+      // Both slots hold a dead query from the third on. Counted for their
+      // whole 2 s, they would keep live2 and the rest waiting until then.
+      expect(ended.slice(0, 9).every((e) => e.startsWith('live'))).toBe(true);
+      expect(ended.slice(9)).toEqual([
+        'dead1.test timeout',
+        'dead2.test timeout',
+      ]);
+    });
+
+    it('keeps to the cap when nothing is answered', async () => {
+      const s = await server({ behaviour: () => 'drop' });
+      const r = resolver({
+        servers: [s.address],
+        transport,
+        socketsPerServer: 1,
+        maxInFlightPerSocket: 3,
+        timeoutMs: 1500,
+        retries: 0,
+      });
+      const asked = Promise.all(
+        Array.from({ length: 6 }, (_, i) => r.query(`n${i}.test`, 'A')),
+      );
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+      expect(s.queries).toHaveLength(3);
+      expect((await asked).map((x) => x.status)).toEqual(
+        Array(6).fill('timeout'),
+      );
+    });
+  },
+);
+
 describe('udp: record shapes as node:dns gives them', () => {
   it.each([
     ['2001:db8:0:1:0:0:0:1', '2001:db8:0:1::1'],
