@@ -14,6 +14,7 @@ import type {
   BatchResult,
   ThreadNotice,
   ThreadSetup,
+  ThreadTook,
 } from './scan-threads.js';
 
 const setup = workerData as ThreadSetup;
@@ -39,6 +40,7 @@ async function* incoming(): AsyncGenerator<RowInput> {
   for (;;) {
     const batch = queue.shift();
     if (batch) {
+      port?.postMessage({ took: true } satisfies ThreadTook);
       yield* batch.rows;
       continue;
     }

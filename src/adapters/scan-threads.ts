@@ -1,6 +1,7 @@
 import { Worker } from 'node:worker_threads';
 import type { RenderedRow } from '../core/output-row.js';
 import type { RowInput } from '../core/report.js';
+import { DEFAULT_WINDOW } from '../core/scan-rows.js';
 import type { DepsOptions } from './scan-deps.js';
 
 /** What a scan thread needs to build its ports and render rows. */
@@ -29,6 +30,11 @@ export interface ThreadNotice {
   notice: string;
 }
 
+/** A thread started on the next batch sent to it (its scan read the rows before). */
+export interface ThreadTook {
+  took: true;
+}
+
 export interface ThreadedRow {
   rendered: RenderedRow;
   classification: string;
@@ -39,10 +45,11 @@ const BATCH = 50;
 
 /**
  * Scans rows on `threads` worker threads (both cores, or more) and yields
- * their rendered rows in input order. Rows are dealt out in batches round
- * robin; each thread returns its rows in the order it got them, so the main
- * thread only interleaves the threads' result streams back. A thread's
- * notices go to `onNotice` as they come (each thread tells its own).
+ * their rendered rows in input order. Rows are dealt out in batches, each
+ * to the thread with the fewest batches not yet started; each thread
+ * returns its rows in the order it got them, so the main thread only
+ * interleaves the threads' result streams back. A thread's notices go to
+ * `onNotice` as they come (each thread tells its own).
  */
 export async function* scanOnThreads(
   rows: AsyncIterable<RowInput>,
@@ -55,22 +62,32 @@ export async function* scanOnThreads(
   const share = threadShare(setup, threads);
   const perThread = share.concurrency;
   // Batches sent ahead of the results read: enough to keep every thread
-  // busy. Not as far as scanRows' window: rows sent ahead wait in the
-  // thread's heap, and 10 000 of them (bench run at 713a74e) cost a third
-  // more CPU a domain, in GC; so a domain with dead name servers holds its
-  // thread back (see the README's DNS options).
+  // busy. Past that, more only while a thread is running out of rows (the
+  // oldest batch waits for a slow domain: one whose name servers do not
+  // answer takes seconds), up to scanRows' window. Never rows waiting
+  // unstarted in a thread's heap: 10 000 of them (bench run at 713a74e)
+  // cost a third more CPU a domain, in GC.
   const ahead = Math.max(2, Math.ceil((perThread * 4) / BATCH));
+  const most = Math.max(ahead * threads, Math.ceil(DEFAULT_WINDOW / BATCH));
+  let activity: (() => void) | null = null;
+  const onActivity = (): void => activity?.();
   const workers = Array.from({ length: threads }, () =>
-    startThread({ ...share, batchSize: BATCH }, onNotice),
+    startThread({ ...share, batchSize: BATCH }, onNotice, onActivity),
   );
-  // sizes[i]: the sizes of the batches sent to thread i, not yet read back
+  // sizes[i]: the sizes of the batches sent to thread i, not yet read back;
+  // order: the thread of each batch sent and not read back, oldest first.
   const sizes: number[][] = workers.map(() => []);
-  let next = 0;
+  const order: number[] = [];
+  let orderHead = 0;
   let sentBatches = 0;
   let readBatches = 0;
 
   const readOne = async function* (): AsyncGenerator<ThreadedRow> {
-    const t = readBatches % threads;
+    const t = order[orderHead++] as number;
+    if (orderHead > 1024 && orderHead * 2 > order.length) {
+      order.splice(0, orderHead);
+      orderHead = 0;
+    }
     const size = sizes[t]?.shift() ?? 0;
     readBatches++;
     const w = workers[t] as ThreadHandle;
@@ -90,19 +107,42 @@ export async function* scanOnThreads(
 
   try {
     let batch: RowInput[] = [];
+    let next = 0;
     const send = (): void => {
-      const t = next;
-      next = (next + 1) % threads;
+      // the thread with the fewest batches not started, round robin in a tie
+      let t = next;
+      for (let i = 1; i < threads; i++) {
+        const c = (next + i) % threads;
+        if (
+          (workers[c] as ThreadHandle).queued <
+          (workers[t] as ThreadHandle).queued
+        )
+          t = c;
+      }
+      next = (t + 1) % threads;
       sizes[t]?.push(batch.length);
+      order.push(t);
       workers[t]?.send({ rows: batch });
       batch = [];
       sentBatches++;
     };
+    const hungry = (): boolean => workers.some((w) => w.queued < 2);
     for await (const row of rows) {
       batch.push(row);
       if (batch.length < BATCH) continue;
       send();
-      while (sentBatches - readBatches > ahead * threads) yield* readOne();
+      for (;;) {
+        const backlog = sentBatches - readBatches;
+        if (backlog <= ahead * threads) break;
+        const head = workers[order[orderHead] as number] as ThreadHandle;
+        if (head.ready()) {
+          yield* readOne();
+          continue;
+        }
+        if (backlog < most && hungry()) break;
+        await new Promise<void>((resolve) => (activity = resolve));
+        activity = null;
+      }
     }
     if (batch.length > 0) send();
     for (const w of workers) w.end();
@@ -127,6 +167,10 @@ export function threadShare<
 }
 
 interface ThreadHandle {
+  /** Batches sent and not yet started by the thread's scan. */
+  readonly queued: number;
+  /** A batch of results is here: `next()` will not wait. */
+  ready(): boolean;
   send(request: BatchRequest): void;
   /** The next batch of results this thread posted. */
   next(): Promise<BatchResult>;
@@ -138,6 +182,7 @@ interface ThreadHandle {
 function startThread(
   setup: ThreadSetup,
   onNotice: (line: string) => void,
+  onActivity: () => void,
 ): ThreadHandle {
   const worker = new Worker(
     new URL('./scan-thread-entry.js', import.meta.url),
@@ -151,18 +196,26 @@ function startThread(
     reject: (e: Error) => void;
   }[] = [];
   let failure: Error | null = null;
-  worker.on('message', (r: BatchResult | ThreadNotice) => {
+  let queued = 0;
+  worker.on('message', (r: BatchResult | ThreadNotice | ThreadTook) => {
     if ('notice' in r) {
       onNotice(r.notice);
+      return;
+    }
+    if ('took' in r) {
+      queued--;
+      onActivity();
       return;
     }
     const w = waiters.shift();
     if (w) w.resolve(r);
     else results.push(r);
+    onActivity();
   });
   const fail = (err: Error): void => {
     failure ??= err;
     for (const w of waiters.splice(0)) w.reject(err);
+    onActivity();
   };
   worker.on('error', fail);
   worker.on('exit', (code) => {
@@ -170,7 +223,14 @@ function startThread(
     else fail(new Error('scan thread ended before sending every row'));
   });
   return {
-    send: (request) => worker.postMessage(request),
+    get queued() {
+      return queued;
+    },
+    ready: () => results.length > 0 || failure !== null,
+    send: (request) => {
+      queued++;
+      worker.postMessage(request);
+    },
     next() {
       const r = results.shift();
       if (r) return Promise.resolve(r);

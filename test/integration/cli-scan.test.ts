@@ -197,6 +197,58 @@ describe('exoscope scan (the built CLI)', () => {
     },
   );
 
+  it.each([[[]], [['--threads', '2']]])(
+    'keeps scanning the rows after a domain whose servers never answer (%j)',
+    async (extra: string[]) => {
+      const lame = await startFakeDnsServer({
+        behaviour: (name) => (name.startsWith('dead') ? 'drop' : 'answer'),
+      });
+      try {
+        const input = join(dir, 'dead-first.txt');
+        const fast = Array.from({ length: 1000 }, (_, i) => `d${i}.test`);
+        writeFileSync(input, `dead.test\n${fast.join('\n')}\n`);
+        const run = await runCli([
+          'scan',
+          input,
+          '--resolver',
+          lame.address,
+          '--timeout',
+          '4000',
+          '--retries',
+          '0',
+          '--concurrency',
+          '40',
+          '--asn-source',
+          'none',
+          '-q',
+          ...extra,
+        ]);
+        expect(run.code).toBe(0);
+        const rows = parse(run.stdout, { columns: true }) as Record<
+          string,
+          string
+        >[];
+        expect(rows.map((r) => r.scanned_domain)).toEqual([
+          'dead.test',
+          ...fast,
+        ]);
+        expect(rows[0]?.status).toBe('timeout');
+        // Every other domain was asked while dead.test waited out its 4 s:
+        // rows held back for it (output is in input order) do not stop the
+        // scan.
+        const at = (pick: (name: string) => boolean): number[] =>
+          lame.queries.flatMap((q, i) =>
+            pick(q.name) ? [lame.arrivals[i] ?? 0] : [],
+          );
+        const deadAt = Math.min(...at((n) => n === 'dead.test'));
+        const lastFast = Math.max(...at((n) => /^d\d+\.test$/.test(n)));
+        expect(lastFast - deadAt).toBeLessThan(4000);
+      } finally {
+        await lame.close();
+      }
+    },
+  );
+
   it.each([
     [[], 320, 200],
     [['--concurrency', '300'], 320, 300],
