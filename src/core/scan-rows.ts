@@ -59,9 +59,7 @@ export async function* scanRows(
     options.window ?? Math.max(DEFAULT_WINDOW, options.concurrency * 4);
   const limit = new StraggleLimit(options.concurrency, {
     now: options.now,
-    ...(options.straggleMs !== undefined
-      ? { straggleMs: options.straggleMs }
-      : {}),
+    straggleMs: options.straggleMs,
   });
   const shared = dedupe(scan, options.dedupe ?? 1_000);
   const counted: DomainScanner = (domain) => limit.run(() => shared(domain));

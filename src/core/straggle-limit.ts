@@ -23,7 +23,7 @@ export class StraggleLimit {
 
   constructor(
     private readonly concurrency: number,
-    options: { straggleMs?: number; now?: () => number } = {},
+    options: { straggleMs?: number | undefined; now?: () => number } = {},
   ) {
     this.straggleMs = options.straggleMs ?? DEFAULT_STRAGGLE_MS;
     this.now = options.now ?? Date.now;

@@ -11,6 +11,8 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
+import { buildScanDeps } from '../../src/adapters/scan-deps.js';
+import type { BuiltDeps } from '../../src/adapters/scan-deps.js';
 import { startFakeDnsServer } from '../helpers/dns-server.js';
 import type {
   FakeDnsServer,
@@ -154,6 +156,22 @@ export async function startDns(
     records: portfolio(),
     behaviour: (name) => (name.includes('slow') ? 'drop' : 'answer'),
     ...options,
+  });
+}
+
+/** Scan deps against `resolver` with no ASN lookups and no rate limit. */
+export function offlineDeps(
+  resolver: string,
+  timeoutMs: number,
+  retries: number,
+): Promise<BuiltDeps> {
+  return buildScanDeps({
+    resolvers: [resolver],
+    rate: 0,
+    timeoutMs,
+    retries,
+    asnSource: 'none',
+    asnDb: null,
   });
 }
 

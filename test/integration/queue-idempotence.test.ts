@@ -17,7 +17,6 @@ import {
 } from 'vitest';
 import { openSource } from '../../src/adapters/csv-source.js';
 import { openSink } from '../../src/adapters/output-sink.js';
-import { buildScanDeps } from '../../src/adapters/scan-deps.js';
 import type { BuiltDeps } from '../../src/adapters/scan-deps.js';
 import { domainScanner } from '../../src/core/report.js';
 import { collectScan } from '../../src/queue/aggregator.js';
@@ -37,6 +36,7 @@ import type { FakeDnsServer } from '../helpers/dns-server.js';
 import {
   dropPrefix,
   freshPrefix,
+  offlineDeps,
   inputCsv,
   keysUnder,
   startDns,
@@ -61,14 +61,7 @@ const CHUNKS = Math.ceil(ROWS / CHUNK);
 
 beforeAll(async () => {
   dns = await startDns();
-  built = await buildScanDeps({
-    resolvers: [dns.address],
-    rate: 0,
-    timeoutMs: 800,
-    retries: 0,
-    asnSource: 'none',
-    asnDb: null,
-  });
+  built = await offlineDeps(dns.address, 800, 0);
   redis = testRedis();
   dir = tempDir();
   input = dir.file('input.csv', inputCsv(ROWS));
@@ -302,14 +295,7 @@ describe('exactly one row per input row', () => {
 
   it('a chunk whose every domain times out because no resolver answers throws (BullMQ retries it)', async () => {
     const hole = await startBlackHole();
-    const dead = await buildScanDeps({
-      resolvers: [hole.address],
-      rate: 0,
-      timeoutMs: 200,
-      retries: 0,
-      asnSource: 'none',
-      asnDb: null,
-    });
+    const dead = await offlineDeps(hole.address, 200, 0);
     try {
       await enqueue('outage');
       const [data] = await waitingJobs();

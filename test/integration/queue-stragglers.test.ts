@@ -6,7 +6,6 @@
 import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openSource } from '../../src/adapters/csv-source.js';
-import { buildScanDeps } from '../../src/adapters/scan-deps.js';
 import type { BuiltDeps } from '../../src/adapters/scan-deps.js';
 import { domainScanner } from '../../src/core/report.js';
 import { StraggleLimit } from '../../src/core/straggle-limit.js';
@@ -20,6 +19,7 @@ import type { FakeDnsServer } from '../helpers/dns-server.js';
 import {
   dropPrefix,
   freshPrefix,
+  offlineDeps,
   inputCsv,
   startDns,
   tempDir,
@@ -36,14 +36,7 @@ let dir: TempDir;
 beforeAll(async () => {
   dns = await startDns();
   // A never-answered domain takes 2 tries of 1 s.
-  built = await buildScanDeps({
-    resolvers: [dns.address],
-    rate: 0,
-    timeoutMs: 1000,
-    retries: 1,
-    asnSource: 'none',
-    asnDb: null,
-  });
+  built = await offlineDeps(dns.address, 1000, 1);
   redis = testRedis();
   dir = tempDir();
 });
