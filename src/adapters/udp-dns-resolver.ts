@@ -10,8 +10,8 @@ import { randomFillSync } from 'node:crypto';
 import dgram from 'node:dgram';
 import net from 'node:net';
 import type { DnsPort, QueryResult, QueryType } from '../core/dns.js';
-import { encodeQuery, readReply } from './dns-message.js';
-import type { SentQuery } from './dns-message.js';
+import { prepareQuery, readReply } from './dns-message.js';
+import type { PreparedQuery, SentQuery } from './dns-message.js';
 import {
   CANCELLED,
   TIMED_OUT,
@@ -111,7 +111,7 @@ type Settle = (result: QueryResult) => void;
 
 /** One query through its tries: where it is, what it sends, who waits for it. */
 class Lookup implements SentQuery {
-  /** The message id of the current try (also in `packet`). */
+  /** The message id of the current try (also in `packet` and `framed`). */
   id = 0;
   /** When the current UDP try expires (performance.now() time). */
   deadline = 0;
@@ -128,16 +128,28 @@ class Lookup implements SentQuery {
   /** In flight, overtaken and past the overdue time (see `Channel.overdue`). */
   overdue = false;
 
+  /** The message (a view of `framed`). */
+  packet: Buffer;
+  /** The message behind its TCP length. */
+  framed: Buffer;
+  /** The name on the wire, and in lower case as replies are read. */
+  readonly wire: string;
+  readonly asked: string;
+
   constructor(
     readonly name: string,
     readonly type: QueryType,
-    public packet: Buffer,
+    prepared: PreparedQuery,
     readonly first: number,
     readonly slot: number,
     readonly started: number,
     readonly settle: Settle,
   ) {
     this.server = first;
+    this.packet = prepared.message;
+    this.framed = prepared.framed;
+    this.wire = prepared.wire;
+    this.asked = prepared.asked;
   }
 
   /**
@@ -151,7 +163,9 @@ class Lookup implements SentQuery {
 
   dropEdns(): void {
     this.edns = false;
-    this.packet = encodeQuery(this.name, this.type, this.id, false) as Buffer;
+    const prepared = prepareQuery(this.wire, this.type, this.id, false);
+    this.packet = (prepared as PreparedQuery).message;
+    this.framed = (prepared as PreparedQuery).framed;
   }
 }
 
@@ -177,14 +191,6 @@ function codeOf(err: unknown): string {
   return err !== null && typeof err === 'object' && 'code' in err
     ? String(err.code)
     : 'EIO';
-}
-
-/** `message` behind the 2-byte length that frames it on TCP (RFC 1035 4.2.2). */
-function framed(message: Buffer): Buffer {
-  const out = Buffer.allocUnsafe(2 + message.length);
-  out.writeUInt16BE(message.length, 0);
-  message.copy(out, 2);
-  return out;
 }
 
 /** Cuts a TCP byte stream into the DNS messages it frames. */
@@ -595,7 +601,7 @@ class TcpChannel extends Channel {
   }
 
   protected transmit(query: Lookup): void {
-    this.batch.push(framed(query.packet));
+    this.batch.push(query.framed);
     if (!this.flushing) {
       this.flushing = true;
       setImmediate(this.flush);
@@ -606,10 +612,10 @@ class TcpChannel extends Channel {
     this.flushing = false;
     const batch = this.batch;
     this.batch = [];
+    // A copy, even of one query: a query's bytes (`framed`) get a new id
+    // when it is tried again, and a write may still be queued then.
     if (batch.length > 0 && this.socket && this.ready) {
-      this.socket.write(
-        batch.length === 1 ? (batch[0] as Buffer) : Buffer.concat(batch),
-      );
+      this.socket.write(Buffer.concat(batch));
     }
   };
 
@@ -724,17 +730,17 @@ class UdpResolver {
       );
     }
     // Id 0 for now: each try stamps its own.
-    const packet = encodeQuery(name, type, 0, true);
-    if (typeof packet === 'string') {
+    const prepared = prepareQuery(name, type, 0, true);
+    if (typeof prepared === 'string') {
       return Promise.resolve(
-        toQueryResult(name, type, errorOutcome(packet), spec, started),
+        toQueryResult(name, type, errorOutcome(prepared), spec, started),
       );
     }
     return new Promise<QueryResult<T>>((resolve) => {
       const query = new Lookup(
         name,
         type,
-        packet,
+        prepared,
         first,
         Math.floor(ticket / n),
         started,

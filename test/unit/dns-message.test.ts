@@ -1,7 +1,11 @@
 import dnsPacket from 'dns-packet';
 import type { Answer, Packet, Question } from 'dns-packet';
 import { describe, expect, it } from 'vitest';
-import { encodeQuery, readReply } from '../../src/adapters/dns-message.js';
+import {
+  encodeQuery,
+  prepareQuery,
+  readReply,
+} from '../../src/adapters/dns-message.js';
 import type { Reading, SentQuery } from '../../src/adapters/dns-message.js';
 import type { QueryType } from '../../src/core/dns.js';
 
@@ -94,6 +98,55 @@ describe('encodeQuery', () => {
     ['a.test', 'NS', 'EBADQUERY'],
   ])('refuses %j %s (%s)', (name, type, code) => {
     expect(encodeQuery(name, type as QueryType, 1, true)).toBe(code);
+  });
+
+  it.each(
+    (['A', 'AAAA', 'CNAME', 'MX', 'SRV', 'TXT'] as const).flatMap((type) =>
+      [true, false].map((edns) => [type, edns] as const),
+    ),
+  )('builds the same bytes as dns-packet (%s, EDNS %s)', (type, edns) => {
+    const names: [string, string][] = [
+      ['a.test', 'a.test'],
+      [
+        'Selector1._DomainKey.Example.co.test.',
+        'Selector1._DomainKey.Example.co.test',
+      ],
+      ['müller.test', 'xn--mller-kva.test'],
+      ['', '.'],
+      [`${`${'x'.repeat(60)}.`.repeat(4)}abcdefghi`, ''],
+    ];
+    for (const [name, given] of names) {
+      const wire = given || name;
+      const q = prepareQuery(name, type, 0xbeef, edns);
+      if (typeof q === 'string') throw new Error(q);
+      const expected = dnsPacket.encode({
+        type: 'query',
+        id: 0xbeef,
+        flags: dnsPacket.RECURSION_DESIRED,
+        questions: [{ type, name: wire, class: 'IN' }],
+        additionals: edns
+          ? [
+              {
+                type: 'OPT',
+                name: '.',
+                udpPayloadSize: 1232,
+                extendedRcode: 0,
+                ednsVersion: 0,
+                flags: 0,
+                flag_do: false,
+                options: [],
+              },
+            ]
+          : [],
+      });
+      expect(q.message.equals(expected)).toBe(true);
+      expect(q.framed.readUInt16BE(0)).toBe(expected.length);
+      expect(q.framed.subarray(2).equals(expected)).toBe(true);
+      expect(q.asked).toBe(wire === '.' ? '' : wire.toLowerCase());
+      // A new id stamped in the message is in the framed bytes too.
+      q.message.writeUInt16BE(0x0102, 0);
+      expect(q.framed.readUInt16BE(2)).toBe(0x0102);
+    }
   });
 
   it('accepts the longest name', () => {
