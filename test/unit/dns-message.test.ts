@@ -107,6 +107,10 @@ describe('encodeQuery', () => {
   )('builds the same bytes as dns-packet (%s, EDNS %s)', (type, edns) => {
     const names: [string, string][] = [
       ['a.test', 'a.test'],
+      ['localhost', 'localhost'],
+      ['_sip._tls.a.test', '_sip._tls.a.test'],
+      ['*.wild/x.test', '*.wild/x.test'],
+      [`${'y'.repeat(63)}.b.c`, `${'y'.repeat(63)}.b.c`],
       [
         'Selector1._DomainKey.Example.co.test.',
         'Selector1._DomainKey.Example.co.test',
