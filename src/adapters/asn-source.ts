@@ -335,7 +335,7 @@ class LoadedSource implements LoadableAsnPort {
 
   async lookup(ip: string): Promise<IpOwner> {
     try {
-      await this.load().catch(() => undefined);
+      if (!this.table) await this.load().catch(() => undefined);
       return this.table?.lookup(ip) ?? noOwner();
     } catch {
       return noOwner();

@@ -4,6 +4,7 @@
  * IP-to-ASN dataset. Pure: adapters read the files and ask DNS.
  */
 import ipaddr from 'ipaddr.js';
+import { GenerationalCache } from './lru.js';
 
 /** The owner of one IP address, as far as one source knows. */
 export interface IpOwner {
@@ -232,19 +233,40 @@ const parsedMicrosoftRanges: {
   })),
 ];
 
+/** A Microsoft-published range an address falls in: see {@link matchMicrosoftRange}. */
+export interface MicrosoftMatch {
+  readonly id: string;
+  readonly kind: 'eop' | 'exchange-service';
+}
+
+/**
+ * Addresses recently matched, with their answer. Many domains share their
+ * provider's MX addresses; parsing one and walking the ranges costs about
+ * as much as a DNS query's CPU.
+ */
+const microsoftMatches = new GenerationalCache<string, MicrosoftMatch | null>(
+  8192,
+);
+
 /**
  * The Microsoft-published range an address falls in, if any: `eop` for
  * Exchange Online Protection (mail entry), `exchange-service` for the client
- * endpoints. Invalid strings → `null`.
+ * endpoints. Invalid strings → `null`. The answer is shared: do not change it.
  */
-export function matchMicrosoftRange(
-  ip: string,
-): { id: string; kind: 'eop' | 'exchange-service' } | null {
+export function matchMicrosoftRange(ip: string): MicrosoftMatch | null {
+  const known = microsoftMatches.get(ip);
+  if (known !== undefined) return known;
+  const match = findMicrosoftRange(ip);
+  if (typeof ip === 'string') microsoftMatches.set(ip, match);
+  return match;
+}
+
+function findMicrosoftRange(ip: string): MicrosoftMatch | null {
   const addr = parseIp(ip);
   if (!addr) return null;
   for (const r of parsedMicrosoftRanges) {
     if (addr.kind() === r.cidr[0].kind() && addr.match(r.cidr)) {
-      return { id: r.id, kind: r.kind };
+      return Object.freeze({ id: r.id, kind: r.kind });
     }
   }
   return null;
@@ -587,6 +609,13 @@ function resolve<T extends number | bigint, C extends Columns<T>>(
 }
 
 class RangeTable implements AsnTable {
+  /**
+   * Addresses recently looked up, with their answer (shared, frozen): many
+   * domains share their provider's MX addresses (41 000 distinct among
+   * 70 000 in 30 000 bench domains; far fewer in a real portfolio).
+   */
+  private readonly recent = new GenerationalCache<string, IpOwner | null>(8192);
+
   constructor(
     private readonly v4: V4Columns,
     private readonly v6: V6Columns,
@@ -604,6 +633,14 @@ class RangeTable implements AsnTable {
   }
 
   lookup(ip: string): IpOwner | null {
+    const known = this.recent.get(ip);
+    if (known !== undefined) return known;
+    const owner = this.find(ip);
+    if (typeof ip === 'string') this.recent.set(ip, owner);
+    return owner;
+  }
+
+  private find(ip: string): IpOwner | null {
     const num = ipToNumber(ip);
     if (!num) return null;
     const cols: Columns<number> | Columns<bigint> =
@@ -613,12 +650,12 @@ class RangeTable implements AsnTable {
     const start = cols.start(i);
     const end = cols.end(i);
     if (end < num.n) return null;
-    return {
+    return Object.freeze({
       asn: cols.asn[i]!,
       org: this.orgs[cols.org[i]!] ?? '',
       prefix: prefixOf(num, start, end),
       source: this.source,
-    };
+    });
   }
 }
 

@@ -77,6 +77,14 @@ describe('matchMicrosoftRange', () => {
     expect(hit).toEqual(id === null ? null : { id, kind });
   });
 
+  it('answers an address again the same, from what it found the first time', () => {
+    for (const [ip] of cases) {
+      const first = matchMicrosoftRange(ip);
+      expect(matchMicrosoftRange(ip)).toBe(first);
+      if (first) expect(Object.isFrozen(first)).toBe(true);
+    }
+  });
+
   it('never throws on non-strings', () => {
     expect(matchMicrosoftRange(undefined as unknown as string)).toBeNull();
     expect(matchMicrosoftRange(42 as unknown as string)).toBeNull();
@@ -195,6 +203,17 @@ describe('buildAsnTable', () => {
     } else {
       expect(owner).toMatchObject({ asn, prefix, source: 'table' });
     }
+  });
+
+  it('answers an address again from what it found the first time, in every case', () => {
+    // The answers of all cases, twice over: the second round is served from
+    // the table's recent answers and must say the same (the same frozen object).
+    const first = cases.map(([ip]) => table.lookup(ip));
+    const again = cases.map(([ip]) => table.lookup(ip));
+    cases.forEach(([ip], i) => {
+      expect(again[i], ip).toBe(first[i]);
+      if (first[i]) expect(Object.isFrozen(first[i])).toBe(true);
+    });
   });
 
   it('keeps organisation names and counts ranges', () => {
