@@ -35,6 +35,11 @@ export interface SentQuery {
    * so that each reply need not work it out again; from `name` when absent.
    */
   asked?: string;
+  /**
+   * The question section of the query as sent ({@link PreparedQuery.question}):
+   * a reply that echoes it needs no decoding of its question.
+   */
+  question?: Buffer;
 }
 
 /**
@@ -116,6 +121,8 @@ export interface PreparedQuery {
   wire: string;
   /** `wire` as {@link readReply} compares the echoed question: see {@link SentQuery.asked}. */
   asked: string;
+  /** The question section (a view of `message`): see {@link SentQuery.question}. */
+  question: Buffer;
 }
 
 /**
@@ -174,6 +181,10 @@ export function prepareQuery(
     message: framed.subarray(2),
     wire,
     asked: wire.toLowerCase(),
+    question: framed.subarray(
+      2 + HEADER_BYTES,
+      2 + HEADER_BYTES + nameBytes + 4,
+    ),
   };
 }
 
@@ -228,21 +239,23 @@ export function readReply(
   if (reply.length < 2 || reply.readUInt16BE(0) !== sent.id) return 'not-ours';
   let m: ReplyParts;
   try {
-    m = decodeParts(reply);
+    m = decodeParts(reply, sent.question);
   } catch {
     return BAD_RESPONSE;
   }
   const flags = m.flags;
   if ((flags & QR) === 0 || (flags & OPCODE_MASK) !== 0) return 'not-ours';
   const asked = sent.asked ?? askedName(sent.name);
-  const question = m.questions.length === 1 ? m.questions[0] : undefined;
-  if (
-    asked === undefined ||
-    question?.type !== sent.type ||
-    question.class !== 'IN' ||
-    presentName(question.name) !== asked
-  ) {
-    return 'not-ours';
+  if (asked === undefined) return 'not-ours';
+  if (!m.echoed) {
+    const question = m.questions.length === 1 ? m.questions[0] : undefined;
+    if (
+      question?.type !== sent.type ||
+      question.class !== 'IN' ||
+      presentName(question.name) !== asked
+    ) {
+      return 'not-ours';
+    }
   }
   const rcode = flags & RCODE_MASK;
   // c-ares' order: a FORMERR without OPT means the server does not know
@@ -276,6 +289,8 @@ const { question: QUESTION, answer: RECORD } = dnsPacket as unknown as {
 /** The parts of a reply {@link readReply} reads. */
 interface ReplyParts {
   flags: number;
+  /** The one question is the query's own, as sent ({@link echoes}): `questions` is left empty. */
+  echoed: boolean;
   questions: Question[];
   answers: Answer[];
   /** Where the additional section starts, and its count. */
@@ -288,16 +303,21 @@ interface ReplyParts {
  * by entry; the authority and additional sections are only walked, to find
  * a reply that runs past its end (as dns-packet's whole-message decode
  * would), not decoded: nothing in them decides an outcome, and a negative
- * answer's SOA record cost a third of the names decoded. Throws on a
- * malformed reply.
+ * answer's SOA record cost a third of the names decoded. A question that
+ * {@link echoes} `sent` is skipped, not decoded. Throws on a malformed reply.
  */
-function decodeParts(reply: Buffer): ReplyParts {
+function decodeParts(reply: Buffer, sent?: Buffer): ReplyParts {
   if (reply.length < HEADER_BYTES) throw new RangeError('short header');
   let at = HEADER_BYTES;
   const questions: Question[] = [];
-  for (let i = reply.readUInt16BE(4); i > 0; i--) {
-    questions.push(QUESTION.decode(reply, at));
-    at += QUESTION.decode.bytes;
+  const echoed = sent !== undefined && echoes(reply, sent);
+  if (echoed) {
+    at += sent.length;
+  } else {
+    for (let i = reply.readUInt16BE(4); i > 0; i--) {
+      questions.push(QUESTION.decode(reply, at));
+      at += QUESTION.decode.bytes;
+    }
   }
   const answers: Answer[] = [];
   for (let i = reply.readUInt16BE(6); i > 0; i--) {
@@ -313,11 +333,39 @@ function decodeParts(reply: Buffer): ReplyParts {
   for (let i = additionalCount; i > 0; i--) at = skipRecord(reply, at);
   return {
     flags: reply.readUInt16BE(2),
+    echoed,
     questions,
     answers,
     additionalAt,
     additionalCount,
   };
+}
+
+/**
+ * Whether `reply` has one question and it is `sent`, the query's question
+ * section as sent, byte for byte but for the case of letters (a resolver may
+ * echo another case, RFC 4343). Only the query's letters are folded: its
+ * label lengths, type and class are bytes below 'A'. Such a question is the
+ * one `readReply` would decode and find equal, so it is not decoded; any
+ * other goes through dns-packet as before.
+ */
+function echoes(reply: Buffer, sent: Buffer): boolean {
+  if (
+    reply.readUInt16BE(4) !== 1 ||
+    reply.length < HEADER_BYTES + sent.length
+  ) {
+    return false;
+  }
+  for (let i = 0; i < sent.length; i++) {
+    const ours = sent[i] as number;
+    const theirs = reply[HEADER_BYTES + i] as number;
+    if (theirs === ours) continue;
+    const folded = ours | 0x20;
+    if (folded < 0x61 || folded > 0x7a || (theirs | 0x20) !== folded) {
+      return false;
+    }
+  }
+  return true;
 }
 
 /**

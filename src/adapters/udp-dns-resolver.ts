@@ -135,6 +135,8 @@ class Lookup implements SentQuery {
   /** The name on the wire, and in lower case as replies are read. */
   readonly wire: string;
   readonly asked: string;
+  /** The question section as sent, which replies echo. */
+  question: Buffer;
 
   constructor(
     readonly name: string,
@@ -150,6 +152,7 @@ class Lookup implements SentQuery {
     this.framed = prepared.framed;
     this.wire = prepared.wire;
     this.asked = prepared.asked;
+    this.question = prepared.question;
   }
 
   /**
@@ -166,6 +169,7 @@ class Lookup implements SentQuery {
     const prepared = prepareQuery(this.wire, this.type, this.id, false);
     this.packet = (prepared as PreparedQuery).message;
     this.framed = (prepared as PreparedQuery).framed;
+    this.question = (prepared as PreparedQuery).question;
   }
 }
 

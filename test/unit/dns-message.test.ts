@@ -451,7 +451,17 @@ describe('readReply: RCODEs, truncation, EDNS', () => {
   );
 });
 
-describe('readReply: replies that are not ours', () => {
+/** SENT as the client sends it: with its wire name and question bytes. */
+function prepared(sent: SentQuery): SentQuery {
+  const q = prepareQuery(sent.name, sent.type, sent.id, sent.edns);
+  if (typeof q === 'string') throw new Error(q);
+  return { ...sent, asked: q.asked, question: q.question };
+}
+
+describe.each([
+  ['as named', SENT],
+  ['with the question as sent', prepared(SENT)],
+])('readReply: replies that are not ours (query %s)', (_how, SENT) => {
   const answer = rr('a.test', 'A', '192.0.2.1');
   const question: Question = { name: 'a.test', type: 'A', class: 'IN' };
 
@@ -487,7 +497,10 @@ describe('readReply: replies that are not ours', () => {
   });
 });
 
-describe('readReply: malformed replies carrying our id', () => {
+describe.each([
+  ['as named', SENT],
+  ['with the question as sent', prepared(SENT)],
+])('readReply: malformed replies carrying our id (query %s)', (_how, SENT) => {
   const good = reply(SENT, [rr('a.test', 'A', '192.0.2.1')]);
   const id = Buffer.from([0x12, 0x34]);
 
@@ -569,5 +582,41 @@ describe('readReply: malformed replies carrying our id', () => {
     ],
   ])('%s → EBADRESP', (_what, m) => {
     expect(readReply(m, SENT)).toEqual(failure('EBADRESP'));
+  });
+});
+
+describe('readReply: a question echoed as sent', () => {
+  const sent = prepared({ ...SENT, name: 'Mail.A-1.test', type: 'MX' });
+  const mx = rr('mail.a-1.test', 'MX', { preference: 5, exchange: 'mx.test' });
+  const answered = ok([{ exchange: 'mx.test', priority: 5 }]);
+
+  it.each<[string, string, Reading]>([
+    ['the same case', 'Mail.A-1.test', answered],
+    ['another case', 'mAIL.a-1.TEST', answered],
+    ['another name', 'Mail.A-2.test', 'not-ours'],
+    ['a digit for a letter', 'Mail.A-1.tes1', 'not-ours'],
+    ['another letter', 'Mail.A-1.tesZ', 'not-ours'],
+    // 0x0d | 0x20 is '-': only letters are compared without case.
+    ['a control byte where it has a hyphen', 'Mail.A\r1.test', 'not-ours'],
+    ['a longer name', 'x.Mail.A-1.test', 'not-ours'],
+    ['a shorter name', 'A-1.test', 'not-ours'],
+  ])('%s', (_what, name, expected) => {
+    const m = reply(sent, [mx], {
+      questions: [{ name, type: 'MX', class: 'IN' }],
+    });
+    expect(readReply(m, sent)).toEqual(expected);
+  });
+
+  it('reads the answers after the question it skipped', () => {
+    const m = reply(sent, [
+      mx,
+      rr('mail.a-1.test', 'MX', { preference: 1, exchange: 'b.test' }),
+    ]);
+    expect(readReply(m, sent)).toEqual(
+      ok([
+        { exchange: 'mx.test', priority: 5 },
+        { exchange: 'b.test', priority: 1 },
+      ]),
+    );
   });
 });
