@@ -166,10 +166,16 @@ class Lookup implements SentQuery {
 
   dropEdns(): void {
     this.edns = false;
-    const prepared = prepareQuery(this.wire, this.type, this.id, false);
-    this.packet = (prepared as PreparedQuery).message;
-    this.framed = (prepared as PreparedQuery).framed;
-    this.question = (prepared as PreparedQuery).question;
+    // The same name and type were sent before: no refusal is possible.
+    const prepared = prepareQuery(
+      this.wire,
+      this.type,
+      this.id,
+      false,
+    ) as PreparedQuery;
+    this.packet = prepared.message;
+    this.framed = prepared.framed;
+    this.question = prepared.question;
   }
 }
 
