@@ -18,14 +18,14 @@ import type { QueryType, RdataOf } from '../core/dns.js';
 import { errorOutcome } from './dns-outcome.js';
 import type { TryOutcome } from './dns-outcome.js';
 
-/** Why {@link encodeQuery} sends nothing, as node:dns's codes. */
+/** Why {@link prepareQuery} sends nothing, as node:dns's codes. */
 export type QueryRefusal = 'EBADNAME' | 'EBADQUERY';
 
 /** The query a reply is read against. */
 export interface SentQuery {
   /** The message id of the try. */
   id: number;
-  /** The name as given to {@link encodeQuery}. */
+  /** The name as given to {@link prepareQuery}. */
   name: string;
   type: QueryType;
   /** Whether the query carried an OPT record (EDNS0). */
@@ -212,17 +212,6 @@ function writeName(wire: string, buf: Buffer, at: number): void {
     lengthAt = out;
   }
   buf[lengthAt] = 0;
-}
-
-/** {@link prepareQuery}'s message alone, unframed. */
-export function encodeQuery(
-  name: unknown,
-  type: QueryType,
-  id: number,
-  edns: boolean,
-): Buffer | QueryRefusal {
-  const query = prepareQuery(name, type, id, edns);
-  return typeof query === 'string' ? query : query.message;
 }
 
 /**

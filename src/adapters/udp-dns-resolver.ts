@@ -111,7 +111,7 @@ type Settle = (result: QueryResult) => void;
 
 /** One query through its tries: where it is, what it sends, who waits for it. */
 class Lookup implements SentQuery {
-  /** The message id of the current try (also in `packet` and `framed`). */
+  /** The message id of the current try (also in `prepared`'s bytes). */
   id = 0;
   /** When the current UDP try expires (performance.now() time). */
   deadline = 0;
@@ -119,7 +119,7 @@ class Lookup implements SentQuery {
   retried = 0;
   /** Index of the server of the current (or last) try. */
   server: number;
-  /** Whether `packet` carries an OPT record. */
+  /** Whether the message carries an OPT record. */
   edns = true;
   /** Sent again after its TCP connection closed unanswered (once, free of a try). */
   resent = false;
@@ -128,15 +128,8 @@ class Lookup implements SentQuery {
   /** In flight, overtaken and past the overdue time (see `Channel.overdue`). */
   overdue = false;
 
-  /** The message (a view of `framed`). */
-  packet: Buffer;
-  /** The message behind its TCP length. */
-  framed: Buffer;
-  /** The name on the wire, and in lower case as replies are read. */
-  readonly wire: string;
-  readonly asked: string;
-  /** The question section as sent, which replies echo. */
-  question: Buffer;
+  /** What it sends: the message, framed for TCP, and what replies echo. */
+  prepared: PreparedQuery;
 
   constructor(
     readonly name: string,
@@ -148,11 +141,15 @@ class Lookup implements SentQuery {
     readonly settle: Settle,
   ) {
     this.server = first;
-    this.packet = prepared.message;
-    this.framed = prepared.framed;
-    this.wire = prepared.wire;
-    this.asked = prepared.asked;
-    this.question = prepared.question;
+    this.prepared = prepared;
+  }
+
+  get asked(): string {
+    return this.prepared.asked;
+  }
+
+  get question(): Buffer {
+    return this.prepared.question;
   }
 
   /**
@@ -161,21 +158,18 @@ class Lookup implements SentQuery {
    */
   setId(id: number): void {
     this.id = id;
-    this.packet.writeUInt16BE(id, 0);
+    this.prepared.message.writeUInt16BE(id, 0);
   }
 
   dropEdns(): void {
     this.edns = false;
     // The same name and type were sent before: no refusal is possible.
-    const prepared = prepareQuery(
-      this.wire,
+    this.prepared = prepareQuery(
+      this.prepared.wire,
       this.type,
       this.id,
       false,
     ) as PreparedQuery;
-    this.packet = prepared.message;
-    this.framed = prepared.framed;
-    this.question = prepared.question;
   }
 }
 
@@ -495,8 +489,9 @@ class UdpChannel extends Channel {
     // fast. A callback costs a nextTick a send (~0.7 µs, 8 % of the client's
     // CPU), so only sends to a server not known to answer get one.
     const socket = this.socket as dgram.Socket;
-    if (this.answering) socket.send(query.packet);
-    else socket.send(query.packet, this.onSent);
+    const message = query.prepared.message;
+    if (this.answering) socket.send(message);
+    else socket.send(message, this.onSent);
   }
 
   private readonly onSent = (err: Error | null): void => {
@@ -611,7 +606,7 @@ class TcpChannel extends Channel {
   }
 
   protected transmit(query: Lookup): void {
-    this.batch.push(query.framed);
+    this.batch.push(query.prepared.framed);
     if (!this.flushing) {
       this.flushing = true;
       setImmediate(this.flush);

@@ -7,12 +7,12 @@ import {
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parse } from 'csv-parse/sync';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RESULT_COLUMNS } from '../../src/core/output-row.js';
 import { firstWave, startFakeDnsServer } from '../helpers/dns-server.js';
 import type { FakeDnsServer } from '../helpers/dns-server.js';
 import { runCli } from '../helpers/run-cli.js';
+import { readCsv } from '../robustness/helpers.js';
 
 let server: FakeDnsServer;
 let dir: string;
@@ -75,10 +75,7 @@ describe('exoscope scan (the built CLI)', () => {
     const run = await runCli(['scan', input, '-o', out, ...resolver()]);
     expect(run.stderr).toContain('scanned 6 rows');
     expect(run.code).toBe(0);
-    const rows = parse(readFileSync(out), { columns: true }) as Record<
-      string,
-      string
-    >[];
+    const rows = readCsv(readFileSync(out));
     expect(rows.map((r) => r.scanned_domain)).toEqual([
       'www.contoso.test',
       'fabrikam.test',
@@ -188,7 +185,7 @@ describe('exoscope scan (the built CLI)', () => {
         // once as it happens, once in the summary
         expect(run.stderr.split(notice)).toHaveLength(3);
         expect(run.stderr).toContain(`\n  ${notice}\n`);
-        expect(parse(run.stdout, { columns: true })).toHaveLength(120);
+        expect(readCsv(run.stdout)).toHaveLength(120);
         expect(udpOnly.queries.length).toBeGreaterThan(0);
         expect(udpOnly.queries.every((q) => q.proto === 'udp')).toBe(true);
       } finally {
@@ -224,10 +221,7 @@ describe('exoscope scan (the built CLI)', () => {
           ...extra,
         ]);
         expect(run.code).toBe(0);
-        const rows = parse(run.stdout, { columns: true }) as Record<
-          string,
-          string
-        >[];
+        const rows = readCsv(run.stdout);
         expect(rows.map((r) => r.scanned_domain)).toEqual([
           'dead.test',
           ...fast,
@@ -283,10 +277,7 @@ describe('exoscope scan (the built CLI)', () => {
           ...extra,
         ]);
         expect(run.code).toBe(0);
-        const rows = parse(run.stdout, { columns: true }) as Record<
-          string,
-          string
-        >[];
+        const rows = readCsv(run.stdout);
         expect(rows.map((r) => r.status)).toEqual(Array(count).fill('timeout'));
         // (`auto` moves the silent resolver to UDP after a timeout and
         // asks the queries then on TCP again there: only the first wave counts.)

@@ -1,11 +1,7 @@
 import dnsPacket from 'dns-packet';
 import type { Answer, Packet, Question } from 'dns-packet';
 import { describe, expect, it } from 'vitest';
-import {
-  encodeQuery,
-  prepareQuery,
-  readReply,
-} from '../../src/adapters/dns-message.js';
+import { prepareQuery, readReply } from '../../src/adapters/dns-message.js';
 import type { Reading, SentQuery } from '../../src/adapters/dns-message.js';
 import type { QueryType } from '../../src/core/dns.js';
 
@@ -44,7 +40,18 @@ const failure = (error: string): Reading => ({
   error,
 });
 
-describe('encodeQuery', () => {
+/** The message of a query, or why there is none. */
+function encoded(
+  name: unknown,
+  type: QueryType,
+  id: number,
+  edns: boolean,
+): Buffer | string {
+  const q = prepareQuery(name, type, id, edns);
+  return typeof q === 'string' ? q : q.message;
+}
+
+describe('prepareQuery', () => {
   it.each<[string, string, QueryType, boolean]>([
     ['a.test', 'a.test', 'MX', true],
     ['a.test.', 'a.test', 'A', true],
@@ -55,7 +62,7 @@ describe('encodeQuery', () => {
     ['', '.', 'A', true],
     ['.', '.', 'A', true],
   ])('sends %j as %j (%s, EDNS %s)', (name, wire, type, edns) => {
-    const packet = encodeQuery(name, type, 0xbeef, edns);
+    const packet = encoded(name, type, 0xbeef, edns);
     expect(Buffer.isBuffer(packet)).toBe(true);
     const q = dnsPacket.decode(packet as Buffer);
     expect(q).toMatchObject({
@@ -97,7 +104,7 @@ describe('encodeQuery', () => {
     [42, 'A', 'EBADNAME'],
     ['a.test', 'NS', 'EBADQUERY'],
   ])('refuses %j %s (%s)', (name, type, code) => {
-    expect(encodeQuery(name, type as QueryType, 1, true)).toBe(code);
+    expect(encoded(name, type as QueryType, 1, true)).toBe(code);
   });
 
   it.each(
@@ -156,7 +163,7 @@ describe('encodeQuery', () => {
   it('accepts the longest name', () => {
     const name = `${`${'x'.repeat(60)}.`.repeat(4)}abcdefghi`;
     expect(name).toHaveLength(253);
-    expect(Buffer.isBuffer(encodeQuery(`${name}.`, 'A', 1, true))).toBe(true);
+    expect(Buffer.isBuffer(encoded(`${name}.`, 'A', 1, true))).toBe(true);
   });
 });
 
