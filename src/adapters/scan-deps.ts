@@ -1,6 +1,7 @@
 import { getServers } from 'node:dns';
 import { createDnsCache } from '../core/dns-cache.js';
 import type { DnsPort } from '../core/dns.js';
+import type { ExchangeProbePort } from '../core/exchange-probe.js';
 import { isFailure } from '../core/dns.js';
 import type { AsnPort } from '../core/ip-owner.js';
 import { createRateLimitedDns } from '../core/rate-limit.js';
@@ -48,6 +49,20 @@ export interface DepsOptions {
   inFlight?: number;
   /** Gets a line for the user when the run changes course (a resolver moved to UDP). */
   onNotice?: (line: string) => void;
+  /** The HTTPS probe of candidate Exchange hosts; null or absent = off. */
+  probe?: ProbeSettings | null;
+}
+
+/** The probe's settings, as the CLI resolved them (plain data: threads get a copy). */
+export interface ProbeSettings {
+  /** Special-purpose ranges the user allows (`--probe-allow`, CIDR or address). */
+  allow: string[];
+  /** HTTPS port (`--probe-port`). Default 443. */
+  port: number;
+  /** Deadline of each request in ms (`--probe-timeout`). Default 5000. */
+  timeoutMs: number;
+  /** Hosts probed at once per process or thread (`--probe-concurrency`). Default 16. */
+  concurrency: number;
 }
 
 /** Queries in flight to one resolver at once unless `--in-flight` says otherwise. */
@@ -164,11 +179,45 @@ export async function buildScanDeps(options: DepsOptions): Promise<BuiltDeps> {
     asn = NO_OWNER;
   }
   return {
-    deps: { dns: network, sharedDns, asn },
+    deps: {
+      dns: network,
+      sharedDns,
+      asn,
+      ...(options.probe ? { probe: await buildProber(options.probe) } : {}),
+    },
     resolvers: servers,
     dnsClient,
     close: () => resolver.close(),
   };
+}
+
+/**
+ * The HTTPS prober, loaded only for `--probe`: a scan without it never loads
+ * node:https (nor starts a thread any slower).
+ */
+async function buildProber(
+  settings: ProbeSettings,
+): Promise<ExchangeProbePort> {
+  const [
+    { createHttpsProber },
+    { addressPolicy, parseAllowedRange },
+    { packageVersion },
+  ] = await Promise.all([
+    import('./https-prober.js'),
+    import('../core/address-policy.js'),
+    import('./package-version.js'),
+  ]);
+  // The CLI has checked every range: a null here cannot happen.
+  const allowed = settings.allow
+    .map(parseAllowedRange)
+    .filter((r) => r !== null);
+  return createHttpsProber({
+    policy: addressPolicy(allowed),
+    port: settings.port,
+    timeoutMs: settings.timeoutMs,
+    concurrency: settings.concurrency,
+    userAgent: `exoscope/${packageVersion()} (Exchange build probe; opt-in --probe)`,
+  });
 }
 
 /**

@@ -166,6 +166,11 @@ DNS (per worker, as for scan):
       --asn-source SRC   packaged (default), cymru or none
       --asn-db FILE      your own IP-to-ASN dataset
 
+Exchange server probe (per worker; see docs/probe.md):
+      --probe            probe candidate Exchange hosts over HTTPS, as for scan
+      --probe-allow CIDR, --probe-port PORT, --probe-timeout MS,
+      --probe-concurrency N  as for scan
+
 ${REDIS_HELP}
 `;
 

@@ -1,8 +1,8 @@
 #!/usr/bin/env node
-import { readFileSync } from 'node:fs';
 import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { setFlagsFromString } from 'node:v8';
+import { packageVersion } from '../adapters/package-version.js';
 import { parseScanArgs, UsageError } from './options.js';
 import { runScan } from './scan-command.js';
 import type { ScanIo } from './scan-command.js';
@@ -71,6 +71,17 @@ Owners of MX addresses (ASN, organisation):
       --asn-db FILE      your own, newer dataset: ip-location-db CSV or
                          iptoasn.com TSV, optionally .gz
 
+Exchange server probe (off by default; see docs/probe.md):
+      --probe            contact each candidate on-premises Exchange host
+                         (own MX hosts, autodiscover) over HTTPS: a few GETs
+                         a browser would send, for its build; adds the
+                         exchange_* and proxy* columns
+      --probe-allow CIDR also contact this special-purpose range (loopback,
+                         private, ...; repeatable); never contacted otherwise
+      --probe-port PORT  HTTPS port (default 443)
+      --probe-timeout MS deadline of each request (default 5000)
+      --probe-concurrency N  hosts probed at once (default 16; per thread)
+
 Distributed (see the README's "Scaling out"):
       --redis URL        run the scan on BullMQ over Redis with local workers
                          (the same output; survives a crash: collect later)
@@ -79,12 +90,6 @@ Distributed (see the README's "Scaling out"):
       --scan ID          scan id in Redis (default: a fresh one)
 `;
 
-function version(): string {
-  const pkg = JSON.parse(
-    readFileSync(new URL('../../../package.json', import.meta.url), 'utf8'),
-  ) as { version: string };
-  return pkg.version;
-}
 
 /** Runs the CLI; returns the exit code. Errors with a code become one line. */
 export async function main(
@@ -103,7 +108,7 @@ export async function main(
         return command === undefined ? 2 : 0;
       case '-v':
       case '--version':
-        io.stdout.write(`${version()}\n`);
+        io.stdout.write(`${packageVersion()}\n`);
         return 0;
       case 'scan': {
         const args = parseScanArgs(rest, env);

@@ -6,7 +6,8 @@ import {
   MAX_IN_FLIGHT,
   isDnsClient,
 } from '../adapters/scan-deps.js';
-import type { DnsClient } from '../adapters/scan-deps.js';
+import type { DnsClient, ProbeSettings } from '../adapters/scan-deps.js';
+import { parseAllowedRange } from '../core/address-policy.js';
 
 /** A mistake in the command line: exit code 2 with a one-line message. */
 export class UsageError extends Error {
@@ -37,6 +38,8 @@ export interface DnsOptions {
    * Default: `concurrency`, at least 200.
    */
   inFlight: number;
+  /** The HTTPS probe of candidate Exchange hosts; null (the default) = off. */
+  probe: ProbeSettings | null;
 }
 
 export interface ScanOptions extends DnsOptions {
@@ -77,7 +80,19 @@ export const DNS_OPTION_SPEC = {
   'asn-db': { type: 'string' },
   'dns-client': { type: 'string' },
   'in-flight': { type: 'string' },
+  probe: { type: 'boolean' },
+  'probe-allow': { type: 'string', multiple: true },
+  'probe-port': { type: 'string' },
+  'probe-timeout': { type: 'string' },
+  'probe-concurrency': { type: 'string' },
 } as const satisfies ParseArgsConfig['options'];
+
+/** Defaults of the `--probe-*` options. */
+export const PROBE_DEFAULTS = {
+  port: 443,
+  timeoutMs: 5000,
+  concurrency: 16,
+} as const;
 
 const SCAN_SPEC = {
   ...DNS_OPTION_SPEC,
@@ -169,6 +184,11 @@ export function dnsOptions(
     'asn-db'?: string | undefined;
     'dns-client'?: string | undefined;
     'in-flight'?: string | undefined;
+    probe?: boolean | undefined;
+    'probe-allow'?: string[] | undefined;
+    'probe-port'?: string | undefined;
+    'probe-timeout'?: string | undefined;
+    'probe-concurrency'?: string | undefined;
   },
   env: NodeJS.ProcessEnv,
 ): DnsOptions {
@@ -222,6 +242,64 @@ export function dnsOptions(
     ),
     asnSource,
     asnDb: values['asn-db'] ?? null,
+    probe: probeSettings(values),
+  };
+}
+
+/**
+ * The probe's settings, or null without `--probe`. A `--probe-*` option
+ * without `--probe` is a mistake (it would silently do nothing).
+ */
+function probeSettings(values: {
+  probe?: boolean | undefined;
+  'probe-allow'?: string[] | undefined;
+  'probe-port'?: string | undefined;
+  'probe-timeout'?: string | undefined;
+  'probe-concurrency'?: string | undefined;
+}): ProbeSettings | null {
+  if (!values.probe) {
+    const stray = (
+      [
+        'probe-allow',
+        'probe-port',
+        'probe-timeout',
+        'probe-concurrency',
+      ] as const
+    ).find((k) => values[k] !== undefined);
+    if (stray) throw new UsageError(`--${stray} needs --probe`);
+    return null;
+  }
+  const allow = values['probe-allow'] ?? [];
+  for (const cidr of allow) {
+    if (parseAllowedRange(cidr) === null) {
+      throw new UsageError(
+        `--probe-allow takes an address range (CIDR, e.g. 10.0.0.0/8) or an address, got '${cidr}'`,
+      );
+    }
+  }
+  return {
+    allow,
+    port: integer(
+      '--probe-port',
+      values['probe-port'],
+      PROBE_DEFAULTS.port,
+      1,
+      65_535,
+    ),
+    timeoutMs: integer(
+      '--probe-timeout',
+      values['probe-timeout'],
+      PROBE_DEFAULTS.timeoutMs,
+      100,
+      120_000,
+    ),
+    concurrency: integer(
+      '--probe-concurrency',
+      values['probe-concurrency'],
+      PROBE_DEFAULTS.concurrency,
+      1,
+      1000,
+    ),
   };
 }
 

@@ -7,6 +7,7 @@ import {
   SPF_SIGNATURES,
 } from './signatures.js';
 import { RESULT_COLUMNS } from './output-row.js';
+import { PROBE_RULES } from './probe-verdict.js';
 
 /** Signal ids the classifier adds beside the table rows, with their meaning. */
 export const DERIVED_SIGNALS: readonly { id: string; description: string }[] = [
@@ -148,6 +149,14 @@ export function classificationDoc(): string {
     ),
     '',
     'Confidence drops to `low` when any side query failed (`partial-evidence`).',
+    '',
+    '## After the server probe (`--probe`, see docs/probe.md)',
+    '',
+    row(['rule id', 'when']),
+    row(['---', '---']),
+    ...PROBE_RULES.map((r) => row([`\`${r.id}\``, r.description])),
+    '',
+    "A host that does not answer (timeout, refused, TLS error, blocked address) or only redirects elsewhere changes nothing. The rule id comes first in `reasons`, before DNS's.",
     '',
     '## MX host signatures',
     '',

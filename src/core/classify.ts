@@ -12,6 +12,7 @@ import {
 import type { MicrosoftCloud } from './signatures.js';
 import { parseSpf } from './spf.js';
 import { matchMicrosoftRange } from './ip-owner.js';
+import { applyProbe } from './probe-verdict.js';
 import { getDomain } from 'tldts';
 
 /** The verdict vocabulary: the contract users read. */
@@ -297,7 +298,7 @@ export function classify(ev: Evidence): Verdict {
   const classification = rule?.classification ?? 'unknown';
   let confidence = rule?.confidence ?? 'low';
   if (ev.failures.length > 0 && confidence !== 'low') confidence = 'low';
-  return {
+  const dns: Verdict = {
     classification,
     confidence,
     provider: providerOf(classification, s),
@@ -305,6 +306,7 @@ export function classify(ev: Evidence): Verdict {
     tenant: s.dkimTenant,
     reasons: [rule?.id ?? 'no-rule', ...s.ids],
   };
+  return applyProbe(dns, ev.exchangeProbe, s);
 }
 
 function providerOf(c: Classification, s: Signals): string {

@@ -1,4 +1,5 @@
 import type { MxRecord, QueryResult, QueryStatus, SrvRecord } from './dns.js';
+import type { ProbedHost } from './exchange-probe.js';
 import type { IpOwner } from './ip-owner.js';
 
 /**
@@ -95,6 +96,11 @@ export interface Evidence {
     cname: string | null;
     addresses: string[];
   } | null;
+  /**
+   * The HTTPS probe of the candidate Exchange hosts (`--probe`): null when
+   * the scan did not probe, empty when no host was a candidate.
+   */
+  exchangeProbe: ProbedHost[] | null;
   /** Queries that failed without deciding the status: "name TYPE: status". */
   failures: string[];
   /** Every query made for this domain, in order (shared cached answers included). */
@@ -124,6 +130,7 @@ export function emptyEvidence(
     exchangeDelegation: null,
     autodiscoverService: null,
     wildcard: null,
+    exchangeProbe: null,
     failures: [],
     queries: [],
   };

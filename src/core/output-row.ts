@@ -1,3 +1,4 @@
+import { exchangeHosts, probeColumns } from './probe-verdict.js';
 import type { RowReport } from './report.js';
 import { cap, escapeControls, safeText } from './untrusted-text.js';
 
@@ -22,6 +23,15 @@ export const RESULT_COLUMNS = [
   'mx_orgs',
   'autodiscover',
   'spf',
+  'exchange_hosts',
+  'exchange_build',
+  'exchange_version',
+  'proxylogon',
+  'proxyshell',
+  'proxynotshell',
+  'exchange_support',
+  'exchange_current',
+  'probe_status',
 ] as const;
 export type ResultColumn = (typeof RESULT_COLUMNS)[number];
 
@@ -58,6 +68,7 @@ export function resultCells(r: RowReport): Record<ResultColumn, string> {
   const orgs = [...new Set(addresses.map((a) => a.owner.org).filter(Boolean))];
   const ad = ev?.autodiscover;
   const spf = ev?.txt.find((t) => /^v=spf1(\s|$)/i.test(t)) ?? '';
+  const probe = probeColumns(ev?.exchangeProbe ?? null, day(r.scannedAt));
   return {
     scanned_domain: r.domain,
     classification: r.verdict.classification,
@@ -81,7 +92,14 @@ export function resultCells(r: RowReport): Record<ResultColumn, string> {
       ad?.cname ?? (ad?.addresses.length ? ad.addresses.join(';') : ''),
     ),
     spf: safeText(spf, MAX_CELL_CHARS),
+    ...probe,
+    exchange_hosts: list(probe.exchange_hosts ? [probe.exchange_hosts] : []),
   };
+}
+
+/** The scan's date (UTC), for what depends on it: a product's support. */
+function day(ms: number): string {
+  return new Date(ms).toISOString().slice(0, 10);
 }
 
 /** The CSV cells of one report: input cells then result cells, all neutralised. */
@@ -117,6 +135,14 @@ export function jsonRecord(
     error: r.error,
     flags: r.flags,
     scanned_at: new Date(r.scannedAt).toISOString(),
+    ...(r.evidence?.exchangeProbe
+      ? {
+          exchange: {
+            ...probeColumns(r.evidence.exchangeProbe, day(r.scannedAt)),
+            servers: exchangeHosts(r.evidence.exchangeProbe, day(r.scannedAt)),
+          },
+        }
+      : {}),
     evidence: r.evidence,
   };
 }

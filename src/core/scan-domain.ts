@@ -16,6 +16,11 @@ import type {
   MxHostEvidence,
   ProbeEvidence,
 } from './evidence.js';
+import type {
+  ExchangeProbePort,
+  ProbeSource,
+  ProbedHost,
+} from './exchange-probe.js';
 import { matchMicrosoftRange } from './ip-owner.js';
 import type { AsnPort } from './ip-owner.js';
 import {
@@ -37,6 +42,11 @@ export interface ScanDeps {
    */
   sharedDns?: DnsPort;
   asn: AsnPort;
+  /**
+   * The HTTPS probe of candidate Exchange hosts (`--probe`); absent, no
+   * server is contacted.
+   */
+  probe?: ExchangeProbePort;
   /** Milliseconds since the epoch, for the per-domain deadline. Default Date.now. */
   now?: () => number;
 }
@@ -53,12 +63,15 @@ export interface ScanLimits {
    * sent. Default 60 000 (each query has its own deadline too).
    */
   domainDeadlineMs: number;
+  /** Hosts of one domain the probe contacts, MX hosts first. Default 4. */
+  maxProbeHosts: number;
 }
 
 export const DEFAULT_SCAN_LIMITS: ScanLimits = {
   maxMxHosts: 10,
   maxCnameChain: 8,
   domainDeadlineMs: 60_000,
+  maxProbeHosts: 4,
 };
 
 const DKIM_SELECTORS = ['selector1', 'selector2'] as const;
@@ -84,7 +97,11 @@ export async function scanDomain(
   limits: ScanLimits = DEFAULT_SCAN_LIMITS,
 ): Promise<Evidence> {
   const scan = new DomainScan(domain, deps, limits);
-  return scan.run();
+  const ev = await scan.run();
+  if (deps.probe && ev.status === 'ok') {
+    ev.exchangeProbe = await scan.probeExchange(deps.probe);
+  }
+  return ev;
 }
 
 class DomainScan {
@@ -219,6 +236,52 @@ class DomainScan {
       );
     }
     return this.ev;
+  }
+
+  /**
+   * The candidate Exchange hosts, each probed once: the MX hosts matching no
+   * provider signature, and an autodiscover that is not Microsoft's (its
+   * CNAME target resolved here when it is not an MX host already).
+   */
+  async probeExchange(probe: ExchangeProbePort): Promise<ProbedHost[]> {
+    const targets = new Map<
+      string,
+      { addresses: string[]; sources: ProbeSource[] }
+    >();
+    const add = (host: string, addresses: string[], source: ProbeSource) => {
+      const t = targets.get(host);
+      if (t) {
+        if (!t.sources.includes(source)) t.sources.push(source);
+      } else if (targets.size < this.limits.maxProbeHosts) {
+        targets.set(host, { addresses, sources: [source] });
+      }
+    };
+    for (const h of this.ev.mxHosts) {
+      if (h.status !== 'ok' || matchHost(MX_SIGNATURES, h.host) !== null) {
+        continue;
+      }
+      add(
+        h.host,
+        h.addresses.map((a) => a.ip),
+        'mx',
+      );
+    }
+    const ad = this.ev.autodiscover;
+    if (ad && ad.status === 'ok' && !ad.wildcard && !pointsAtMicrosoft(ad)) {
+      const host = ad.cname ?? ad.name;
+      let addresses = ad.addresses;
+      if (ad.cname !== null && !targets.has(host)) {
+        const [a, aaaa] = await this.addresses(host, true);
+        addresses = [...sorted(a.records), ...sorted(aaaa.records)];
+      }
+      add(host, addresses.slice(0, MAX_RECORDS), 'autodiscover');
+    }
+    return Promise.all(
+      [...targets].map(async ([host, t]) => ({
+        ...(await probe.probe({ host, addresses: t.addresses })),
+        sources: t.sources,
+      })),
+    );
   }
 
   /** Follows a CNAME chain from `name` with CNAME queries. */
