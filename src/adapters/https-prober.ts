@@ -58,7 +58,7 @@ const MAX_HEADER_CHARS = 256;
 class Slots {
   private free: number;
   private readonly waiting: (() => void)[] = [];
-  constructor(size: number) {
+  constructor(private readonly size: number) {
     this.free = size;
   }
   async run<T>(task: () => Promise<T>): Promise<T> {
@@ -72,8 +72,9 @@ class Slots {
       else this.free++;
     }
   }
-  get idle(): boolean {
-    return this.waiting.length === 0;
+  /** Nothing running, nothing waiting. */
+  get unused(): boolean {
+    return this.free === this.size && this.waiting.length === 0;
   }
 }
 
@@ -108,7 +109,7 @@ export function createHttpsProber(options: ProberOptions): ExchangeProbePort {
     if (!slots) perAddress.set(ip, (slots = new Slots(o.perAddress)));
     const s = slots;
     return s.run(task).finally(() => {
-      if (s.idle && perAddress.get(ip) === s) perAddress.delete(ip);
+      if (s.unused && perAddress.get(ip) === s) perAddress.delete(ip);
     });
   };
 
