@@ -342,7 +342,7 @@ describe('robustness: input files', () => {
       'changed',
       'changed',
       '',
-      'from-url;changed',
+      'from-url;www;changed',
       'from-url;changed',
       'from-email;changed',
       'from-email;changed',
