@@ -22,17 +22,15 @@ import type { AsnPort } from './ip-owner.js';
 import {
   AUTODISCOVER_SIGNATURES,
   CONVENTIONAL_EXCHANGE_NAMES,
-  DKIM_PATTERNS,
   MX_SIGNATURES,
   PROVIDER_DKIM,
   SERVICE_SIGNATURES,
-  SPF_SIGNATURES,
   hasSuffix,
   isProviderHost,
   matchHost,
-  registrableOf,
 } from './signatures.js';
-import { parseSpf } from './spf.js';
+import { signals } from './classify.js';
+import type { Signals } from './classify.js';
 import { MAX_RECORD_CHARS, MAX_RECORDS, cap } from './untrusted-text.js';
 
 /** The ports a scan needs, passed in as one object. */
@@ -510,11 +508,14 @@ class DomainScan {
    * showed a hybrid configuration.
    */
   async afterMx(settled: boolean): Promise<void> {
+    // Google or a known provider holds the MX: nothing Microsoft is asked.
+    if (settled) return;
+    const s = signals(this.ev);
     const work: Promise<unknown>[] = [];
-    if (!settled && !this.ev.exchangeDelegation && this.microsoftTraces()) {
+    if (!this.ev.exchangeDelegation && this.microsoftTraces(s)) {
       work.push(this.askDelegation(), this.askAutodiscoverService());
     }
-    if (!settled && this.opaqueMx()) {
+    if (this.opaqueMx(s)) {
       work.push(
         Promise.all(
           PROVIDER_DKIM.flatMap((p) =>
@@ -543,39 +544,16 @@ class DomainScan {
     }
   }
 
-  /** SPF, DKIM, `MS=` or a tenant record at Microsoft. */
-  microsoftTraces(): boolean {
-    const spf = this.ev.txt.find((t) => /^v=spf1(\s|$)/i.test(t));
-    const parsed = spf ? parseSpf(spf) : null;
-    const spfExo =
-      parsed !== null &&
-      [...parsed.includes, ...(parsed.redirect ? [parsed.redirect] : [])].some(
-        (t) =>
-          SPF_SIGNATURES.some(
-            (s) =>
-              s.kind === 'microsoft' && s.domains.some((x) => hasSuffix(t, x)),
-          ),
-      );
-    const dkim = this.ev.dkim.some(
-      (p) =>
-        p.target &&
-        DKIM_PATTERNS.some((x) => x.pattern.test(p.target as string)),
-    );
-    const tenant = this.ev.services.some((p) => {
-      const sig = SERVICE_SIGNATURES.find((s) =>
-        p.name.startsWith(`${s.label}.`),
-      );
-      return (
-        !!p.target &&
-        !!sig &&
-        sig.suffixes.some((x) => hasSuffix(p.target as string, x))
-      );
-    });
+  /**
+   * SPF, DKIM, `MS=` or a tenant record at Microsoft, read by the classifier's
+   * own signals from the evidence so far.
+   */
+  microsoftTraces(s: Signals): boolean {
     return (
-      spfExo ||
-      dkim ||
-      tenant ||
-      this.ev.txt.some((t) => /^MS=ms\d+$/i.test(t.trim()))
+      s.spfExo ||
+      s.dkimTenant !== '' ||
+      s.msVerification ||
+      s.ids.some((id) => SERVICE_SIGNATURES.some((x) => x.id === id))
     );
   }
 
@@ -583,18 +561,12 @@ class DomainScan {
    * The MX does not say who holds the mailboxes: a gateway or an unknown
    * server elsewhere, and neither autodiscover nor Microsoft says more.
    */
-  opaqueMx(): boolean {
-    const primary = this.ev.mx[0];
-    if (!primary) return false;
-    const kind = matchHost(MX_SIGNATURES, primary.exchange)?.kind;
-    const foreign =
-      kind === undefined &&
-      !hasSuffix(primary.exchange, registrableOf(this.domain));
-    if (kind !== 'gateway' && !foreign) return false;
-    const ad = this.ev.autodiscover;
-    if (ad && ad.status === 'ok' && !ad.wildcard) return false;
-    if (this.ev.autodiscoverSrv?.status === 'ok') return false;
-    return !this.microsoftTraces();
+  opaqueMx(s: Signals): boolean {
+    return (
+      (s.primaryMx === 'gateway' || s.primaryMx === 'foreign') &&
+      (s.autodiscover === 'none' || s.autodiscover === 'failed') &&
+      !this.microsoftTraces(s)
+    );
   }
 
   /**

@@ -114,6 +114,10 @@ const records: FakeRecord[] = [
   a('mail.mailcow.test', '198.18.23.23'),
   cname('autodiscover.mailcow.test', 'mail.mailcow.test'),
   cname('autoconfig.mailcow.test', 'mail.mailcow.test'),
+  // a gateway in front of Fastmail: only the provider's DKIM says so
+  mx('gwfast.test', 'eu-smtp-inbound-1.mimecast.com'),
+  a('eu-smtp-inbound-1.mimecast.com', '185.58.85.1'),
+  cname('fm1._domainkey.gwfast.test', 'fm1.gwfast.test.dkim.fmhosted.com'),
 ];
 
 let server: FakeDnsServer;
@@ -323,6 +327,18 @@ describe('does the domain still run an Exchange server of its own', () => {
         sources: ['autodiscover'],
       },
     ]);
+  });
+
+  it('a gateway with nothing Microsoft behind it: provider DKIM selectors asked, Fastmail found', async () => {
+    const ev = await scan('gwfast.test');
+    const v = classify(ev);
+    expect(ev.providerDkim.map((p) => p.name)).toContain(
+      'fm1._domainkey.gwfast.test',
+    );
+    expect(v.classification).toBe('other-hosted');
+    expect(v.provider).toBe('fastmail');
+    expect(v.gateway).toBe('mimecast');
+    expect(v.onpremExchange).toBe('none-seen');
   });
 
   it('an own server publishing autoconfig beside autodiscover is not taken for Exchange', async () => {
