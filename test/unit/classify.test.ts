@@ -798,6 +798,24 @@ describe('onprem_exchange where the classification cannot tell', () => {
     expect(failed.onpremExchange).toBe('unknown');
   });
 
+  it('Google domain whose autodiscover timed out: still Google Workspace, but on-prem unknown, not none-seen', () => {
+    const v = classify(
+      evidence(D, {
+        mxHosts: [google],
+        autodiscover: {
+          name: `autodiscover.${D}`,
+          status: 'timeout',
+          cname: null,
+          addresses: [],
+          wildcard: false,
+        },
+        failures: [`autodiscover.${D} CNAME: timeout`],
+      }),
+    );
+    expect(v.classification).toBe('google-workspace');
+    expect(v.onpremExchange).toBe('unknown');
+  });
+
   it('an own mail server without autodiscover may still be Exchange: possible, with its host', () => {
     const v = classify(evidence(D, { mxHosts: [own] }));
     expect(v.onpremExchange).toBe('possible');
