@@ -1,3 +1,4 @@
+import { onpremHostsCell } from './onprem-exchange.js';
 import { exchangeHosts, probeColumns } from './probe-verdict.js';
 import type { RowReport } from './report.js';
 import { cap, escapeControls, safeText } from './untrusted-text.js';
@@ -23,6 +24,8 @@ export const RESULT_COLUMNS = [
   'mx_orgs',
   'autodiscover',
   'spf',
+  'onprem_exchange',
+  'onprem_hosts',
   'exchange_hosts',
   'exchange_build',
   'exchange_version',
@@ -92,6 +95,11 @@ export function resultCells(r: RowReport): Record<ResultColumn, string> {
       ad?.cname ?? (ad?.addresses.length ? ad.addresses.join(';') : ''),
     ),
     spf: safeText(spf, MAX_CELL_CHARS),
+    onprem_exchange: r.verdict.onpremExchange,
+    onprem_hosts: cap(
+      escapeControls(onpremHostsCell(r.verdict.onpremHosts)),
+      MAX_CELL_CHARS,
+    ),
     ...probe,
     exchange_hosts: list(probe.exchange_hosts ? [probe.exchange_hosts] : []),
   };
@@ -134,6 +142,8 @@ export function jsonRecord(
     status: r.status,
     error: r.error,
     flags: r.flags,
+    onprem_exchange: r.verdict.onpremExchange,
+    onprem_hosts: r.verdict.onpremHosts,
     scanned_at: new Date(r.scannedAt).toISOString(),
     ...(r.evidence?.exchangeProbe
       ? {
