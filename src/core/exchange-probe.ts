@@ -1,4 +1,5 @@
 import { normaliseBuild } from './exchange-builds.js';
+import type { OnpremHost } from './onprem-exchange.js';
 
 /**
  * How probing one host ended.
@@ -94,8 +95,8 @@ export interface ExchangeProbePort {
   probe(target: ProbeTarget): Promise<HostProbe>;
 }
 
-/** Why the scan probed a host. */
-export type ProbeSource = 'mx' | 'autodiscover';
+/** Why the scan probed a host (`onprem_hosts`' sources). */
+export type ProbeSource = OnpremHost['sources'][number];
 
 /** A probed host in a domain's evidence. */
 export type ProbedHost = HostProbe & { sources: ProbeSource[] };

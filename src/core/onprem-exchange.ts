@@ -17,11 +17,14 @@ import type { Evidence } from './evidence.js';
  * - `none-seen`: no own mail server seen, or one that shows it is not Exchange
  * - `unknown`: the evidence failed, or a gateway hides what stands behind it
  *
- * `confirmed` is reserved for a server probe that contacts the hosts.
+ * - `confirmed`: a candidate host answered HTTPS as Exchange (`--probe`,
+ *   docs/probe.md); set by the probe's rules, never from DNS alone
  */
-export type OnpremExchange = 'likely' | 'possible' | 'none-seen' | 'unknown';
+export type OnpremExchange =
+  'confirmed' | 'likely' | 'possible' | 'none-seen' | 'unknown';
 
 export const ONPREM_EXCHANGE_VALUES: readonly OnpremExchange[] = [
+  'confirmed',
   'likely',
   'possible',
   'none-seen',

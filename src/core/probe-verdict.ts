@@ -66,7 +66,7 @@ export function applyProbe(
       classification !== 'exchange-onprem' &&
       classification !== 'hybrid'
     ) {
-      return v;
+      return { ...v, onpremExchange: 'confirmed' };
     }
     return {
       ...v,
@@ -74,6 +74,7 @@ export function applyProbe(
       confidence: RAISE[v.confidence],
       provider: classification === 'hybrid' ? 'microsoft' : v.provider,
       reasons: ['probe-exchange-confirmed', ...v.reasons],
+      onpremExchange: 'confirmed',
     };
   }
   if (finding === 'none-seen' && v.classification === 'exchange-onprem') {
@@ -83,8 +84,10 @@ export function applyProbe(
       confidence: 'medium',
       provider: '',
       reasons: ['probe-exchange-none-seen', ...v.reasons],
+      onpremExchange: 'none-seen',
     };
   }
+  if (finding === 'none-seen') return { ...v, onpremExchange: 'none-seen' };
   return v;
 }
 

@@ -249,42 +249,40 @@ class DomainScan {
   }
 
   /**
-   * The candidate Exchange hosts, each probed once: the MX hosts matching no
-   * provider signature, and an autodiscover that is not Microsoft's (its
-   * CNAME target resolved here when it is not an MX host already).
+   * The candidate Exchange hosts, each probed once: the domain's own hosts
+   * (`onprem_hosts`: own MX hosts, autodiscover's own target, conventional
+   * Exchange names), then MX servers of other organisations that match no
+   * provider signature (an MSP's shared Exchange: `other-hosted` by DNS).
    */
   async probeExchange(probe: ExchangeProbePort): Promise<ProbedHost[]> {
     const targets = new Map<
       string,
-      { addresses: string[]; sources: ProbeSource[] }
+      { addresses: readonly string[]; sources: ProbeSource[] }
     >();
-    const add = (host: string, addresses: string[], source: ProbeSource) => {
+    const add = (
+      host: string,
+      addresses: readonly string[],
+      sources: readonly ProbeSource[],
+    ) => {
       const t = targets.get(host);
       if (t) {
-        if (!t.sources.includes(source)) t.sources.push(source);
+        for (const s of sources) if (!t.sources.includes(s)) t.sources.push(s);
       } else if (targets.size < this.limits.maxProbeHosts) {
-        targets.set(host, { addresses, sources: [source] });
+        targets.set(host, {
+          addresses: addresses.slice(0, MAX_RECORDS),
+          sources: [...sources],
+        });
       }
     };
+    for (const h of signals(this.ev).hosts) add(h.name, h.addresses, h.sources);
     for (const h of this.ev.mxHosts) {
       if (h.status !== 'ok' || matchHost(MX_SIGNATURES, h.host) !== null) {
         continue;
       }
-      add(
-        h.host,
-        h.addresses.map((a) => a.ip),
-        'mx',
-      );
-    }
-    const ad = this.ev.autodiscover;
-    if (ad && ad.status === 'ok' && !ad.wildcard && !pointsAtMicrosoft(ad)) {
-      const host = ad.cname ?? ad.name;
-      let addresses = ad.addresses;
-      if (ad.cname !== null && !targets.has(host)) {
-        const [a, aaaa] = await this.addresses(host, true);
-        addresses = [...sorted(a.records), ...sorted(aaaa.records)];
-      }
-      add(host, addresses.slice(0, MAX_RECORDS), 'autodiscover');
+      const addresses = h.addresses
+        .filter((a) => a.microsoftRange === null)
+        .map((a) => a.ip);
+      if (addresses.length > 0) add(h.host, addresses, ['mx']);
     }
     return Promise.all(
       [...targets].map(async ([host, t]) => ({

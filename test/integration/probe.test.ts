@@ -294,6 +294,7 @@ describe('scan --probe', () => {
     expect(d['ex16.test']).toMatchObject({
       classification: 'exchange-onprem',
       confidence: 'high',
+      onprem_exchange: 'confirmed',
       exchange_hosts: `mail.ex16.test=${HOSTS.ex16}`,
       exchange_build: '15.1.2176.2',
       exchange_version: 'Exchange Server 2016 CU19',
@@ -334,6 +335,7 @@ describe('scan --probe', () => {
     // Every candidate answered as something else: DNS's guess is undone.
     expect(d['webmail.test']).toMatchObject({
       classification: 'self-hosted',
+      onprem_exchange: 'none-seen',
       probe_status: 'not-exchange',
       exchange_build: '',
     });

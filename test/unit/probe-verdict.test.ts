@@ -71,6 +71,7 @@ describe('the probe and the verdict', () => {
     expect(v).toMatchObject({
       classification: 'exchange-onprem',
       confidence: 'high',
+      onpremExchange: 'confirmed',
     });
     expect(v.reasons[0]).toBe('probe-exchange-confirmed');
   });
@@ -90,6 +91,7 @@ describe('the probe and the verdict', () => {
     ev.exchangeProbe = [host('not-exchange'), host('not-exchange')];
     const v = classify(ev);
     expect(v.classification).toBe('self-hosted');
+    expect(v.onpremExchange).toBe('none-seen');
     expect(v.reasons[0]).toBe('probe-exchange-none-seen');
   });
 
