@@ -62,12 +62,13 @@ const PLAN: ReadonlyArray<readonly [string, string]> = [
 class ZoneFiles {
   private readonly files = new Map<string, LineFile>();
 
+  /** Zone files go to `<out>/zones`, their list to `<out>/zones.list`. */
   constructor(
-    private readonly dir: string,
+    private readonly out: string,
     serial: number,
   ) {
     for (const zone of [...PORTFOLIO_ZONES, ...PROVIDER_ZONES]) {
-      const file = new LineFile(join(dir, `${zone}.zone`));
+      const file = new LineFile(join(out, 'zones', `${zone}.zone`));
       file.write('$TTL 3600');
       file.write(
         `${zone}. 3600 IN SOA ns1.portfolio.invalid. hostmaster.portfolio.invalid. ${serial} 7200 3600 1209600 300`,
@@ -102,7 +103,7 @@ class ZoneFiles {
       records[zone] = file.lines - 1; // less the $TTL line
       list.push(`${zone}. ${zone}.zone`);
     }
-    writeFileSync(join(this.dir, '..', 'zones.list'), `${list.join('\n')}\n`);
+    writeFileSync(join(this.out, 'zones.list'), `${list.join('\n')}\n`);
     return records;
   }
 }
@@ -189,7 +190,7 @@ export function generatePortfolio(options: PortfolioOptions): Manifest {
   // the providers draw from a stream of their own: adding a variant does not move them
   const providerRng = createRng((seed ^ 0x5a17c0de) >>> 0);
   mkdirSync(join(out, 'zones'), { recursive: true });
-  const zones = new ZoneFiles(join(out, 'zones'), 2026000000 + (seed % 1000));
+  const zones = new ZoneFiles(out, 2026000000 + (seed % 1000));
   emitProviders(providerRng, zones.emit);
 
   const files = {
