@@ -159,8 +159,10 @@ describe('end to end on a generated portfolio', () => {
         expect(col.code).toBe(0);
         expect(readFileSync(out, 'utf8')).toBe(readFileSync(reference, 'utf8'));
       } finally {
+        // listen for both exits before either can happen
+        const exits = workers.map((w) => waitExit(w.process, w.output));
         for (const w of workers) w.process.kill('SIGTERM');
-        for (const w of workers) await waitExit(w.process, w.output);
+        for (const exit of await Promise.all(exits)) expect(exit.code).toBe(0);
       }
     }, 600_000);
   });
