@@ -27,9 +27,9 @@ import type { MemoryPoint, MemoryRun } from './bench-table.js';
 export const MEMORY_MARKS = [10_000, 100_000, 1_000_000] as const;
 
 /**
- * The most domains gen-portfolio.mjs can write: beyond ~950 k its `test`
- * zone file is longer than V8's longest string (2^29 - 24 characters) and
- * it dies with "Invalid string length".
+ * The most domains the memory run generates and serves; a longer input
+ * repeats the portfolio. Kept at the size the run has always used, so its
+ * server load and figures stay comparable.
  */
 export const MAX_GENERATED = 900_000;
 

@@ -1,5 +1,5 @@
 /**
- * Pure parsers of what the benchmark's tools print: floor.mjs's summary line,
+ * Pure parsers of what the benchmark's tools print: dns-floor's summary line,
  * dnsperf's report, /proc status and stat files, GNU time's line, Redis INFO,
  * exoscope's JSONL evidence, and the row-by-row check against ground truth.
  * No I/O here: `bench.ts` reads, these interpret (tested in
@@ -12,7 +12,7 @@ export class BenchParseError extends Error {
   readonly code = 'EXO_BENCH_PARSE';
 }
 
-/** The medians floor.mjs prints on its last line (`"summary":"median"`). */
+/** The medians dns-floor prints on its last line (`"summary":"median"`). */
 export interface FloorSummary {
   domainsPerS: number;
   qps: number;
@@ -22,23 +22,23 @@ export interface FloorSummary {
   queries: number;
 }
 
-/** Reads floor.mjs's summary JSON line (the last line with `"summary"`). */
+/** Reads dns-floor's summary JSON line (the last line with `"summary"`). */
 export function parseFloorSummary(stdout: string): FloorSummary {
   const line = stdout
     .split('\n')
     .reverse()
     .find((l) => l.includes('"summary"'));
-  if (!line) throw new BenchParseError('floor.mjs printed no summary line');
+  if (!line) throw new BenchParseError('dns-floor printed no summary line');
   let raw: Record<string, unknown>;
   try {
     raw = JSON.parse(line) as Record<string, unknown>;
   } catch {
-    throw new BenchParseError(`floor.mjs summary is not JSON: ${line}`);
+    throw new BenchParseError(`dns-floor summary is not JSON: ${line}`);
   }
   const num = (key: string): number => {
     const v = raw[key];
     if (typeof v !== 'number' || !Number.isFinite(v)) {
-      throw new BenchParseError(`floor.mjs summary has no number '${key}'`);
+      throw new BenchParseError(`dns-floor summary has no number '${key}'`);
     }
     return v;
   };

@@ -47,7 +47,7 @@ export function runText(
     timeoutMs?: number;
     /**
      * Run in a process group of its own and let it finish on Ctrl-C: for
-     * apt-get (never interrupt dpkg) and stop-dns.sh (the cleanup itself).
+     * apt-get (never interrupt dpkg).
      */
     shielded?: boolean;
   } = {},

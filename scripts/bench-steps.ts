@@ -1,5 +1,5 @@
 /**
- * The benchmark's steps on one server: floor.mjs, dnsperf, exoscope's
+ * The benchmark's steps on one server: dns-floor, dnsperf, exoscope's
  * start-up, the JSONL query-count sample, `scan` in one process and in two
  * concurrent halves. Each returns a table row; a failure is a row with a
  * note, never an exception that ends the run.
@@ -10,6 +10,7 @@ import { once } from 'node:events';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
 import { parse as parseCsv } from 'csv-parse';
 import {
   TruthCheck,
@@ -35,8 +36,6 @@ import type { DnsClient } from '../src/adapters/scan-deps.js';
 export interface Ctx {
   /** exoscope's CLI entry (dist/src/cli/main.js). */
   cli: string;
-  /** ../shared/bench */
-  bench: string;
   /** Portfolio directory (domains.csv, ground-truth.csv, queries.txt). */
   data: string;
   /** Where outputs and scratch files go. */
@@ -54,6 +53,9 @@ export interface Ctx {
   /** Queries per domain from the JSONL sample, once known. */
   queries: QuerySample | null;
 }
+
+/** The DNS floor's script, built beside this one. */
+const FLOOR = fileURLToPath(new URL('./dns-floor.js', import.meta.url));
 
 // ------------------------------------------------------------------ helpers
 
@@ -277,16 +279,16 @@ function perDomainUs(seconds: number | null, domains: number): number | null {
 
 // ------------------------------------------------------------------ steps
 
-/** floor.mjs: the query plan through node:dns with no work on the answers. */
+/** dns-floor: the query plan through node:dns with no work on the answers. */
 export async function stepFloor(
   ctx: Ctx,
   when: string,
   runs: number,
 ): Promise<{ row: StepRow; floor: FloorSummary | null }> {
-  const step = `floor.mjs (${when})`;
+  const step = `dns-floor (${when})`;
   const domains = ctx.truth.length;
   log(`${step}: ${runs} runs against ${ctx.recursor}`);
-  const args = [join(ctx.bench, 'floor.mjs'), '--server', ctx.recursor];
+  const args = [FLOOR, '--server', ctx.recursor];
   args.push('--data', ctx.data, '--runs', String(runs));
   const server = serverMeter(ctx);
   const p = measure(ctx, args, { stdout: 'pipe' });
@@ -295,7 +297,7 @@ export async function stepFloor(
   const m = await p.done;
   const serverS = server();
   try {
-    mustSucceed('floor.mjs', m);
+    mustSucceed('dns-floor', m);
     const f = parseFloorSummary(stdout);
     log(
       `${step}: ${f.domainsPerS} domains/s, ${f.qps} q/s, ${f.cpuUsPerQuery} µs CPU/query`,

@@ -71,6 +71,8 @@ export interface Machine {
   node: string;
   cares: string;
   servers: string;
+  /** The commit of exoscope measured (`git describe --always --dirty`), or 'unknown'. */
+  commit: string;
 }
 
 export interface BenchReport {
@@ -114,7 +116,7 @@ export function renderReport(r: BenchReport): string {
   const out: string[] = [
     `## exoscope benchmark — ${m.date}`,
     '',
-    `Machine: ${m.nproc} × ${m.cpu}${m.memTotalMb ? `, ${Math.round(m.memTotalMb / 1024)} GB RAM` : ''}${m.loadAvg === null ? '' : `, load ${m.loadAvg.toFixed(2)} at start`}; Node ${m.node}, c-ares ${m.cares}; ${m.servers}`,
+    `Commit ${m.commit}. Machine: ${m.nproc} × ${m.cpu}${m.memTotalMb ? `, ${Math.round(m.memTotalMb / 1024)} GB RAM` : ''}${m.loadAvg === null ? '' : `, load ${m.loadAvg.toFixed(2)} at start`}; Node ${m.node}, c-ares ${m.cares}; ${m.servers}`,
     `Portfolio: ${r.params.count} domains, seed ${r.params.seed}; resolver ${r.params.resolver} (Unbound in front of Knot); exoscope --dns-client ${r.params.dnsClient}${r.params.concurrency ? ` --concurrency ${r.params.concurrency}` : ''}`,
   ];
   if (r.steps.length) out.push('', ...renderTable(r.steps));

@@ -2,11 +2,12 @@
 /**
  * `npm run bench [-- options]`: exoscope against this machine's DNS floor.
  *
- * Generates the synthetic portfolio of ../shared/bench, serves it with Knot
- * behind Unbound on loopback ports of its own, and on that one server runs:
- * floor.mjs (before), dnsperf, a JSONL sample for the query count, `scan` in
+ * Generates the synthetic portfolio (scripts/portfolio/generate.ts), serves
+ * it with Knot behind Unbound on loopback ports of its own
+ * (scripts/dns-servers.ts), and on that one server runs: the DNS floor
+ * (scripts/dns-floor.ts, before), dnsperf, a JSONL sample for the query count, `scan` in
  * one process, `scan` in two concurrent halves, enqueue + 2 workers + collect
- * over Redis, floor.mjs (after); optionally a memory run of 1 M domains.
+ * over Redis, the floor (after); optionally a memory run of 1 M domains.
  * Every output is checked row by row against ground-truth.csv. Prints one
  * table and writes it to --out. The steps live in bench-steps.ts,
  * bench-distributed.ts and bench-memory.ts; see HELP for the options.
@@ -66,15 +67,14 @@ const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 /** The CLI under test (EXOSCOPE_BENCH_CLI: another build of it). */
 const CLI =
   process.env.EXOSCOPE_BENCH_CLI ?? join(REPO, 'dist/src/cli/main.js');
-/** ../shared/bench beside the clone (EXOSCOPE_BENCH_DIR overrides). */
-const BENCH =
-  process.env.EXOSCOPE_BENCH_DIR ?? resolve(REPO, '../shared/bench');
 
 const HELP = `Usage: npm run bench -- [options]
 
 Runs exoscope against the DNS floor of this machine on the synthetic
-portfolio of ${BENCH} (EXOSCOPE_BENCH_DIR), served by
-Knot behind Unbound on 127.0.0.1, and prints one table.
+portfolio of scripts/portfolio/generate.ts, served by Knot behind Unbound on
+127.0.0.1 (Debian packages knot and unbound, installed if missing), and
+prints one table. A quick check of the whole run: --count 2000 --floor-runs 1
+--scan-runs 1 --no-dnsperf.
 
 Portfolio and server:
   --count N            domains (default 100000)
@@ -87,7 +87,7 @@ Portfolio and server:
                        and P+3 (default 35353)
 
 Steps (all on by default):
-  --floor-runs N       runs of floor.mjs before and after (default 3)
+  --floor-runs N       runs of dns-floor before and after (default 3)
   --scan-runs N        runs of each warm exoscope step, taken in turn (1 process,
                        1 process on udp, --threads 2, halves, distributed;
                        each round starts one step later); the row shown is
@@ -118,8 +118,8 @@ Output:
                        bench-results/latest.md)
   -h, --help           this text
 
-Environment: EXOSCOPE_BENCH_DIR (the bench scripts), EXOSCOPE_BENCH_CLI
-(another exoscope entry point than dist/src/cli/main.js).
+Environment: EXOSCOPE_BENCH_CLI (another exoscope entry point than
+dist/src/cli/main.js).
 
 Exit code 0 when every step ran and every verdict matched ground-truth.csv;
 1 when a step failed or a verdict was wrong; 2 for a usage error.
@@ -289,7 +289,21 @@ async function machineInfo(): Promise<Machine> {
     node: process.version,
     cares: process.versions.ares ?? 'unknown',
     servers: '',
+    commit: await gitCommit(),
   };
+}
+
+/** The commit under test, `-dirty` with uncommitted changes; 'unknown' outside git. */
+async function gitCommit(): Promise<string> {
+  const r = await runText('git', [
+    '-C',
+    REPO,
+    'describe',
+    '--always',
+    '--dirty',
+    '--abbrev=12',
+  ]);
+  return (r.code === 0 && r.stdout.trim()) || 'unknown';
 }
 
 /** Knot, Unbound and dnsperf versions (after start-dns.sh has installed them). */
@@ -327,12 +341,11 @@ async function openWorld(
   count: number,
   port: number,
 ): Promise<{ ctx: Ctx; stop: () => Promise<void> }> {
-  await generate(BENCH, dir, count, opts.seed);
-  const fixture = await startFixture(BENCH, dir, port);
+  await generate(dir, count, opts.seed);
+  const fixture = await startFixture(dir, port);
   const ctx: Ctx = {
     ...base,
     cli: CLI,
-    bench: BENCH,
     data: dir,
     recursor: fixture.recursor,
     recursorPort: fixture.recursorPort,
@@ -345,7 +358,7 @@ async function openWorld(
   return { ctx, stop: fixture.stop };
 }
 
-/** Steps 1-4 on one server, floor.mjs first and last; ratios to the floor. */
+/** Steps 1-4 on one server, dns-floor first and last; ratios to the floor. */
 async function mainSteps(
   ctx: Ctx,
   opts: BenchOptions,
@@ -373,9 +386,9 @@ async function mainSteps(
   }
   const startup = await stepStartup(ctx);
   steps.push(await run(() => stepQuerySample(ctx, opts.sample)));
-  // The first scan meets Unbound cold for the names beyond floor.mjs's plan
+  // The first scan meets Unbound cold for the names beyond dns-floor's plan
   // (SRV, exchangedelegation, wildcard probes, ...), on the same 2 cores;
-  // floor.mjs is measured warm (median of 3), so the compared rows are too.
+  // dns-floor is measured warm (median of 3), so the compared rows are too.
   steps.push(await run(() => stepScanOne(ctx, 1, ' (recursor cold)')));
   // The warm steps in turn, --scan-runs times: the machine's speed drifts
   // by ±20 % between minutes, and a drift then touches every step alike.
@@ -445,11 +458,6 @@ const PAIRS: [WarmStep, WarmStep][] = [
 
 async function run(opts: BenchOptions): Promise<number> {
   const t0 = performance.now();
-  if (!existsSync(join(BENCH, 'gen-portfolio.mjs'))) {
-    throw new Error(
-      `bench scripts not found in ${BENCH} (set EXOSCOPE_BENCH_DIR)`,
-    );
-  }
   if (!existsSync(CLI)) throw new Error(`${CLI} not found: npm run build`);
   const work = opts.work ?? (await mkdtemp(join(tmpdir(), 'exoscope-bench-')));
   if (!opts.work && !opts.keep) {
@@ -488,7 +496,7 @@ async function run(opts: BenchOptions): Promise<number> {
     const { input, truth } = await repeatedInput(world.ctx, plan.repeats);
     const note =
       plan.repeats > 1
-        ? `The input is the ${plan.count}-domain portfolio ${plan.repeats} times (gen-portfolio.mjs cannot write more than ~950 k domains). `
+        ? `The input is the ${plan.count}-domain portfolio ${plan.repeats} times (the memory run has always served at most 900 k generated domains). `
         : '';
     const setupS = (performance.now() - setup) / 1000;
     if (opts.memoryOnly) resolver = world.ctx.recursor;
@@ -525,10 +533,10 @@ async function run(opts: BenchOptions): Promise<number> {
 function reportNotes(floor: number | null, client: DnsClient): string[] {
   return [
     `Every exoscope step runs with --dns-client ${client} unless its name says otherwise.`,
-    `× floor = domains/s ÷ ${floor ? Math.round(floor) : '?'}, the mean of floor.mjs's before/after medians (same server, same run).`,
+    `× floor = domains/s ÷ ${floor ? Math.round(floor) : '?'}, the mean of dns-floor's before/after medians (same server, same run).`,
     'q/domain of the exoscope rows: queries that reached the resolver, from the JSONL sample; DNS q/s = domains/s × q/domain.',
     'CPU µs/domain: user + system CPU of the exoscope processes (GNU time), start-up included, ÷ domains; server CPU: Knot + Unbound during the step, with the part of Knot in brackets: the names Unbound had to ask again because they were not in its cache or had expired there (the negative TTL of the portfolio is 300 s, so a step that runs about 300 s after the same names were last fetched pays for refetching them). Peak RSS: max RSS of each process.',
-    "Unbound caches: after the first floor.mjs run every step meets a warm recursor for the query plan's names (like a second scan of a portfolio).",
+    "Unbound caches: after the first dns-floor run every step meets a warm recursor for the query plan's names (like a second scan of a portfolio).",
   ];
 }
 

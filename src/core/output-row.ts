@@ -5,7 +5,8 @@ import { cap, escapeControls, safeText } from './untrusted-text.js';
 
 /**
  * The result columns, in their fixed order, after the input's own columns.
- * docs/output.md documents each; changing the order is a breaking change.
+ * README.md's column glossary documents each; changing the order is a
+ * breaking change.
  */
 export const RESULT_COLUMNS = [
   'scanned_domain',

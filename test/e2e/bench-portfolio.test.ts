@@ -2,6 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'csv-parse/sync';
+import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   CLI,
@@ -9,14 +10,29 @@ import {
   startBenchFixture,
 } from '../helpers/bench-fixture.js';
 import type { BenchFixture } from '../helpers/bench-fixture.js';
+import {
+  REDIS_URL,
+  dropPrefix,
+  freshPrefix,
+  runCli,
+  spawnCli,
+  testRedis,
+  waitExit,
+} from '../integration/queue-fixture.js';
+import { VARIANTS } from '../../scripts/portfolio/variants.js';
 
-// A few thousand generated domains served by Knot behind Unbound: the built
-// CLI must give every row the verdict of ground-truth.csv.
+// A few thousand generated domains (scripts/portfolio) served by Knot behind
+// Unbound: the built CLI must give every row the verdict of
+// ground-truth.csv, and the distributed pipeline the same bytes as `scan`.
 const COUNT = 3000;
 let fixture: BenchFixture;
 
-beforeAll(() => {
-  fixture = startBenchFixture({ count: COUNT, seed: 20261128, port: 25353 });
+beforeAll(async () => {
+  fixture = await startBenchFixture({
+    count: COUNT,
+    seed: 20261128,
+    port: 25353,
+  });
 });
 afterAll(() => fixture?.stop());
 
@@ -63,7 +79,23 @@ function mismatches(rows: Record<string, string>[]): string[] {
   return wrong;
 }
 
-describe('end to end on the bench portfolio', () => {
+describe('end to end on a generated portfolio', () => {
+  it('has every variant of the generator at least once', () => {
+    const detail = readFileSync(
+      join(fixture.dir, 'ground-truth-detail.csv'),
+      'utf8',
+    );
+    const seen = new Set(
+      detail
+        .trim()
+        .split('\n')
+        .slice(1)
+        .map((line) => line.split(',')[2]),
+    );
+    const missing = VARIANTS.filter((v) => v.weight > 0 && !seen.has(v.id));
+    expect(missing.map((v) => v.id)).toEqual([]);
+  });
+
   it('matches the ground truth through the recursor (Unbound)', () => {
     const { rows, stderr } = scan(
       fixture.recursor,
@@ -79,5 +111,59 @@ describe('end to end on the bench portfolio', () => {
       join(fixture.dir, 'out-auth.csv'),
     );
     expect(mismatches(rows)).toEqual([]);
+  });
+
+  describe('distributed', () => {
+    let redis: Redis;
+    const prefix = freshPrefix();
+    beforeAll(() => {
+      redis = testRedis();
+    });
+    afterAll(async () => {
+      await dropPrefix(redis, prefix);
+      await redis.quit();
+    });
+
+    it('enqueue + 2 workers + collect write the bytes of scan', async () => {
+      const reference = join(fixture.dir, 'out-reference.csv');
+      const dns = ['--resolver', fixture.recursor];
+      const ref = await runCli(
+        ['scan', join(fixture.dir, 'domains.csv'), '-o', reference, ...dns],
+        {},
+        300_000,
+      );
+      expect(ref.code).toBe(0);
+
+      const env = { EXOSCOPE_PREFIX: prefix, REDIS_URL };
+      const enq = await runCli(
+        [
+          'enqueue',
+          join(fixture.dir, 'domains.csv'),
+          '--scan',
+          'portfolio',
+          '--chunk-size',
+          '250',
+        ],
+        env,
+      );
+      expect(enq.code).toBe(0);
+      const workers = [1, 2].map(() => spawnCli(['worker', ...dns], env));
+      try {
+        const out = join(fixture.dir, 'out-collected.csv');
+        const col = await runCli(
+          ['collect', 'portfolio', '-o', out],
+          env,
+          300_000,
+        );
+        expect(col.stderr).toMatch(new RegExp(`${COUNT} rows`));
+        expect(col.code).toBe(0);
+        expect(readFileSync(out, 'utf8')).toBe(readFileSync(reference, 'utf8'));
+      } finally {
+        // listen for both exits before either can happen
+        const exits = workers.map((w) => waitExit(w.process, w.output));
+        for (const w of workers) w.process.kill('SIGTERM');
+        for (const exit of await Promise.all(exits)) expect(exit.code).toBe(0);
+      }
+    }, 600_000);
   });
 });

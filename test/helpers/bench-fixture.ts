@@ -1,13 +1,11 @@
-import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { startDnsServers } from '../../scripts/dns-servers.js';
+import { generatePortfolio } from '../../scripts/portfolio/generate.js';
 
 export const REPO = resolve(fileURLToPath(import.meta.url), '../../..');
-/** ../shared/bench beside the clone (EXOSCOPE_BENCH_DIR overrides). */
-export const BENCH =
-  process.env.EXOSCOPE_BENCH_DIR ?? resolve(REPO, '../shared/bench');
 export const CLI = join(REPO, 'dist/src/cli/main.js');
 
 export interface BenchFixture {
@@ -16,68 +14,42 @@ export interface BenchFixture {
   authoritative: string;
   /** Unbound, recursive, in front of Knot. */
   recursor: string;
-  stop(): void;
+  stop(): Promise<void>;
 }
 
 /**
- * Generates a portfolio with ground truth and serves it from Knot behind
- * Unbound on loopback ports of its own (so a running benchmark is not hit).
+ * Generates a portfolio with ground truth (scripts/portfolio) and serves it
+ * from Knot behind Unbound on loopback ports of its own (scripts/dns-servers.ts).
  */
-export function startBenchFixture(options: {
+export async function startBenchFixture(options: {
   count: number;
   seed: number;
   port: number;
-}): BenchFixture {
-  if (!existsSync(join(BENCH, 'gen-portfolio.mjs'))) {
-    throw new Error(
-      `bench scripts not found at ${BENCH} (set EXOSCOPE_BENCH_DIR)`,
-    );
-  }
-  const dir = mkdtempSync(join(tmpdir(), 'exoscope-bench-'));
-  execFileSync(
-    process.execPath,
-    [
-      join(BENCH, 'gen-portfolio.mjs'),
-      '--count',
-      String(options.count),
-      '--seed',
-      String(options.seed),
-      '--out',
-      dir,
-    ],
-    { stdio: 'ignore' },
-  );
-  const env = {
-    ...process.env,
-    DNS_BENCH_DIR: dir,
-    DNS_BENCH_PORT: String(options.port),
-    DNS_BENCH_RECURSOR: '1',
-    DNS_BENCH_RECURSOR_PORT: String(options.port + 1),
-  };
+}): Promise<BenchFixture> {
+  const dir = mkdtempSync(join(tmpdir(), 'exoscope-portfolio-'));
   try {
-    execFileSync('bash', [join(BENCH, 'start-dns.sh'), dir], {
-      env,
-      stdio: ['ignore', 'ignore', 'pipe'],
+    generatePortfolio({ count: options.count, seed: options.seed, out: dir });
+    const servers = await startDnsServers({
+      dir,
+      port: options.port,
+      recursorPort: options.port + 1,
     });
+    return {
+      dir,
+      authoritative: servers.authoritative,
+      recursor: servers.recursor ?? '',
+      async stop() {
+        try {
+          await servers.stop();
+        } finally {
+          rmSync(dir, { recursive: true, force: true });
+        }
+      },
+    };
   } catch (err) {
     rmSync(dir, { recursive: true, force: true });
     throw err;
   }
-  return {
-    dir,
-    authoritative: `127.0.0.1:${options.port}`,
-    recursor: `127.0.0.1:${options.port + 1}`,
-    stop() {
-      try {
-        execFileSync('bash', [join(BENCH, 'stop-dns.sh'), dir], {
-          env,
-          stdio: 'ignore',
-        });
-      } finally {
-        rmSync(dir, { recursive: true, force: true });
-      }
-    },
-  };
 }
 
 /** ground-truth.csv as [domain, expected_class] pairs, in input order. */

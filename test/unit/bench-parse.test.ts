@@ -26,6 +26,7 @@ import {
   formatDuration,
   medianRow,
   pairedRatios,
+  renderReport,
   renderTable,
   roundOrder,
 } from '../../scripts/bench-table.js';
@@ -440,5 +441,39 @@ describe('transportNote', () => {
   it('says nothing when no resolver moved', () => {
     expect(transportNote(['exoscope: scanned 10 rows\n', ''])).toBe('');
     expect(joinNotes('a', transportNote([]), 'b')).toBe('a; b');
+  });
+});
+
+describe('renderReport', () => {
+  it('names the commit and the machine: cores, CPU model, Node version', () => {
+    const text = renderReport({
+      machine: {
+        date: '2026-12-06T15:00:00Z',
+        nproc: 2,
+        cpu: 'AMD EPYC 7B13',
+        memTotalMb: 24576,
+        loadAvg: 0.5,
+        node: 'v20.20.2',
+        cares: '1.34.6',
+        servers: 'Knot 3.2.6, Unbound 1.17.1',
+        commit: 'ce67fff0a1b2',
+      },
+      params: {
+        count: 2000,
+        seed: 1,
+        resolver: '127.0.0.1:35354',
+        concurrency: null,
+        dnsClient: 'auto',
+        querySample: 2000,
+      },
+      floorDomainsPerS: null,
+      steps: [],
+      memory: null,
+      totalS: 10,
+      notes: [],
+    });
+    expect(text).toContain('Commit ce67fff0a1b2');
+    expect(text).toContain('2 × AMD EPYC 7B13');
+    expect(text).toContain('Node v20.20.2');
   });
 });
