@@ -53,7 +53,11 @@ export interface InputSource {
   domainColumn: number;
   /** False when the first line is already data. */
   hasHeader: boolean;
-  /** The field delimiter read (given, or sniffed): the output's default. */
+  /**
+   * The input's field delimiter, as the output's default: the one given or
+   * sniffed when the first row has two or more non-empty cells; `,` for a
+   * list (one cell a line, stray delimiters at the ends aside).
+   */
   delimiter: Delimiter;
   /**
    * The data rows, in file order. Iterate once. Rejects with an
@@ -199,9 +203,10 @@ export async function openSource(options: SourceOptions): Promise<InputSource> {
     }
   }
 
+  const cells = first.fields.filter((cell) => cell.trim() !== '').length;
   return {
     ...layout,
-    delimiter,
+    delimiter: options.delimiter ?? (cells > 1 ? delimiter : ','),
     rows: rows(),
     skipped: records.skipped,
     close: () => (input as Partial<Readable>).destroy?.(),

@@ -536,7 +536,7 @@ async function runCollect(
       progress.clear();
       if (!values.quiet) {
         io.stderr.write(
-          summary(result, started, `collected scan ${scanId}`, output) +
+          summary(result, started, `collected scan ${scanId}:`, output) +
             (keepSeconds > 0
               ? `  results kept in Redis for ${keepSeconds} s\n`
               : ''),
@@ -694,7 +694,7 @@ export async function runDistributedScan(
             summary(
               result,
               started,
-              `scanned (via Redis, scan ${scanId})`,
+              `scanned (via Redis, scan ${scanId}):`,
               options.output,
               result.rows === 0
                 ? ['the input has a header but no data rows', ...notices.lines]

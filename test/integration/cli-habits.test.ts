@@ -287,6 +287,15 @@ describe('the delimiter', () => {
     );
   });
 
+  it('a list of domains with stray ; at the line ends is still a list: comma output', async () => {
+    const input = dir.file('list.txt', 'contoso.test;\nfabrikam.test;\n');
+    const run = await runCli(['scan', input, ...dnsFlags(dns)]);
+    expect(run.code).toBe(0);
+    expect(run.stdout.split('\n')[0]).toMatch(
+      /^input,column_2,scanned_domain,/,
+    );
+  });
+
   it('a comma input stays comma-separated', async () => {
     const input = join(dir.path, 'comma.csv');
     writeFileSync(input, 'domain,note\ncontoso.test,x;y\n');

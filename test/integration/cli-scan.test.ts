@@ -75,7 +75,7 @@ describe('exoscope scan (the built CLI)', () => {
     const run = await runCli(['scan', input, '-o', out, ...resolver()]);
     expect(run.stderr).toContain('scanned 6 rows');
     expect(run.code).toBe(0);
-    const rows = readCsv(readFileSync(out));
+    const rows = readCsv(readFileSync(out), ';');
     expect(rows.map((r) => r.scanned_domain)).toEqual([
       'www.contoso.test',
       'fabrikam.test',
