@@ -1,6 +1,8 @@
-# exoscope worker image: `docker compose up --scale worker=4` (see
-# docker-compose.yml and docs/scaling-out.md). Any exoscope command runs too:
-# `docker compose run --rm -T worker node dist/src/cli/main.js status q4`.
+# exoscope image. By default it runs `exoscope worker` (REDIS_URL from the
+# environment): `docker compose up --scale worker=4` (see docker-compose.yml
+# and docs/distributed.md). Any other command runs too:
+# `docker compose run --rm -T worker status q4`,
+# `docker run --rm -i exoscope scan - < clients.csv > results.csv`.
 FROM node:20-bookworm-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
@@ -18,4 +20,5 @@ COPY package.json ./
 COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
 USER node
-CMD ["node", "dist/src/cli/main.js", "worker"]
+ENTRYPOINT ["node", "dist/src/cli/main.js"]
+CMD ["worker"]

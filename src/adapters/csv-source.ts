@@ -6,6 +6,7 @@
  */
 import { isUtf8 } from 'node:buffer';
 import { open } from 'node:fs/promises';
+import { isAbsolute } from 'node:path';
 import type { FileHandle } from 'node:fs/promises';
 import { pipeline, Readable } from 'node:stream';
 import { TextDecoder } from 'node:util';
@@ -52,6 +53,12 @@ export interface InputSource {
   domainColumn: number;
   /** False when the first line is already data. */
   hasHeader: boolean;
+  /**
+   * The input's field delimiter, as the output's default: the one given or
+   * sniffed when the first row has two or more non-empty cells; `,` for a
+   * list (one cell a line, stray delimiters at the ends aside).
+   */
+  delimiter: Delimiter;
   /**
    * The data rows, in file order. Iterate once. Rejects with an
    * {@link InputError} on malformed CSV, bad encoding or a read failure.
@@ -196,8 +203,10 @@ export async function openSource(options: SourceOptions): Promise<InputSource> {
     }
   }
 
+  const cells = first.fields.filter((cell) => cell.trim() !== '').length;
   return {
     ...layout,
+    delimiter: options.delimiter ?? (cells > 1 ? delimiter : ','),
     rows: rows(),
     skipped: records.skipped,
     close: () => (input as Partial<Readable>).destroy?.(),
@@ -395,9 +404,11 @@ function fileError(path: string, cause: unknown): InputError {
   switch ((cause as NodeJS.ErrnoException).code) {
     case 'ENOENT':
     case 'ENOTDIR':
-      return new InputError('EXO_INPUT_NOT_FOUND', `${path}: no such file`, {
-        cause,
-      });
+      return new InputError(
+        'EXO_INPUT_NOT_FOUND',
+        `${path}: no such file${isAbsolute(path) ? '' : ` in ${process.cwd()}`}; give the path of a CSV file or a list of domains (one a line), or - to read stdin`,
+        { cause },
+      );
     case 'EISDIR':
       return new InputError(
         'EXO_INPUT_IS_DIRECTORY',

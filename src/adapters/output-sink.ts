@@ -9,6 +9,7 @@ import type { Stringifier } from 'csv-stringify';
 import { outputHeader, renderRow } from '../core/output-row.js';
 import type { RenderedRow } from '../core/output-row.js';
 import type { RowReport } from '../core/report.js';
+import type { Delimiter } from './csv-source.js';
 
 /** An output error: exit code 1 with a one-line message. */
 export class OutputError extends Error {
@@ -30,6 +31,8 @@ export interface SinkOptions {
   inputHeader: readonly string[];
   /** Replace an existing file. */
   force: boolean;
+  /** CSV field delimiter. Default `,`. */
+  delimiter?: Delimiter;
   /** For tests and pipes: where to write when `path` is null. Default stdout. */
   stdout?: Writable;
 }
@@ -159,7 +162,12 @@ export async function openSink(options: SinkOptions): Promise<ScanSink> {
   let out: Writable = target;
   let csv: Stringifier | null = null;
   if (options.format === 'csv') {
-    csv = stringify({ header: true, columns: header, eof: true });
+    csv = stringify({
+      header: true,
+      columns: header,
+      eof: true,
+      delimiter: options.delimiter ?? ',',
+    });
     csv.pipe(target, { end: ownTarget });
     out = csv;
   }

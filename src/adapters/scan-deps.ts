@@ -32,9 +32,17 @@ export function isDnsClient(value: string): value is DnsClient {
   return (DNS_CLIENTS as readonly string[]).includes(value);
 }
 
+/**
+ * Where the resolver addresses came from: `--resolver`, EXOSCOPE_RESOLVERS,
+ * or the system's configuration (`/etc/resolv.conf`).
+ */
+export type ResolverOrigin = 'flag' | 'env' | 'system';
+
 /** What building the deps needs to know (a subset of the CLI's DNS options). */
 export interface DepsOptions {
   resolvers: string[];
+  /** Where `resolvers` came from (empty `resolvers`: the system's). */
+  resolverOrigin?: ResolverOrigin;
   rate: number;
   timeoutMs: number;
   retries: number;
@@ -116,6 +124,8 @@ const NO_OWNER: AsnPort = {
 export interface BuiltDeps {
   deps: ScanDeps;
   resolvers: readonly string[];
+  /** Where the resolvers came from (what the pre-flight check names). */
+  resolverOrigin: ResolverOrigin;
   /** How the queries travel (what the pre-flight check names when no resolver answers). */
   dnsClient: DnsClient;
   close(): void;
@@ -130,7 +140,7 @@ export async function buildScanDeps(options: DepsOptions): Promise<BuiltDeps> {
   if (specs.length === 0) {
     throw new SetupError(
       'EXO_NO_RESOLVER',
-      'no DNS resolver: the system has none configured; use --resolver ADDR[:PORT]',
+      `no DNS resolver: the system has none configured (${SYSTEM_RESOLVERS}); use --resolver ADDR[:PORT] or set EXOSCOPE_RESOLVERS`,
     );
   }
   const servers = specs.map(parseServer);
@@ -186,10 +196,33 @@ export async function buildScanDeps(options: DepsOptions): Promise<BuiltDeps> {
       ...(options.probe ? { probe: await buildProber(options.probe) } : {}),
     },
     resolvers: servers,
+    resolverOrigin:
+      options.resolvers.length > 0
+        ? (options.resolverOrigin ?? 'flag')
+        : 'system',
     dnsClient,
     close: () => resolver.close(),
   };
 }
+
+/** Where the system's resolvers are configured (what node:dns reads). */
+const SYSTEM_RESOLVERS =
+  process.platform === 'win32'
+    ? "Windows' network settings"
+    : '/etc/resolv.conf';
+
+const ORIGIN_NAMES: Record<ResolverOrigin, string> = {
+  flag: '--resolver',
+  env: 'EXOSCOPE_RESOLVERS',
+  system: SYSTEM_RESOLVERS,
+};
+
+/** What to do when the resolvers of each origin do not answer. */
+const RESOLVER_ADVICE: Record<ResolverOrigin, string> = {
+  flag: 'check the address and port, or pass a resolver that answers with --resolver ADDR[:PORT]',
+  env: 'fix or unset EXOSCOPE_RESOLVERS, or pass a resolver that answers with --resolver ADDR[:PORT]',
+  system: `this machine's resolver does not answer: pass one that does with --resolver ADDR[:PORT] (or set EXOSCOPE_RESOLVERS)`,
+};
 
 /**
  * The HTTPS prober, loaded only for `--probe`: a scan without it never loads
@@ -228,8 +261,12 @@ async function buildProber(
 export async function preflight({
   deps,
   resolvers,
+  resolverOrigin,
   dnsClient,
-}: Pick<BuiltDeps, 'deps' | 'resolvers' | 'dnsClient'>): Promise<void> {
+}: Pick<
+  BuiltDeps,
+  'deps' | 'resolvers' | 'resolverOrigin' | 'dnsClient'
+>): Promise<void> {
   // RFC 6761: .invalid never exists, so any working resolver answers at once.
   const tries = await Promise.all(
     [0, 1, 2].map((i) =>
@@ -249,11 +286,11 @@ export async function preflight({
     const tcp = dnsClient === 'tcp';
     const over = tcp ? ' over TCP' : '';
     const hint = tcp
-      ? '; if it takes DNS over UDP only, use --dns-client udp'
-      : '';
+      ? 'if it takes DNS over UDP only, use --dns-client udp'
+      : RESOLVER_ADVICE[resolverOrigin];
     throw new SetupError(
       'EXO_RESOLVER_UNREACHABLE',
-      `no DNS resolver answered${over} (${resolvers.join(', ')}): ${why}${hint}`,
+      `no DNS resolver answered${over} (${resolvers.join(', ')}, from ${ORIGIN_NAMES[resolverOrigin]}): ${why}; ${hint}`,
     );
   }
 }

@@ -18,6 +18,7 @@ import type { CollectProgress, CollectResult } from '../queue/aggregator.js';
 import { createChunkProcessor } from '../queue/chunk-processor.js';
 import type { ChunkProcessor } from '../queue/chunk-processor.js';
 import { openChunkQueue } from '../queue/chunk-queue.js';
+import type { ChunkQueue } from '../queue/chunk-queue.js';
 import {
   DEFAULT_JOBS,
   DEFAULT_LOCK_MS,
@@ -40,15 +41,18 @@ import {
   checkScanId,
   newScanId,
 } from '../queue/scan-keys.js';
-import { formatStatus, scanStatus } from '../queue/scan-status.js';
+import { formatStatus, requireScan, scanStatus } from '../queue/scan-status.js';
 import {
   DNS_OPTION_SPEC,
   UsageError,
+  asUsage,
+  delimiterOption,
   dnsOptions,
   integer,
   parse,
 } from './options.js';
 import { Notices } from './notices.js';
+import { progressOf, summaryText } from './progress.js';
 import type { ScanOptions } from './options.js';
 import { EXIT_INTERRUPTED } from './scan-command.js';
 import type { ScanIo } from './scan-command.js';
@@ -81,6 +85,7 @@ const ENQUEUE_SPEC = {
   scan: { type: 'string', short: 's' },
   format: { type: 'string', short: 'f' },
   column: { type: 'string' },
+  delimiter: { type: 'string', short: 'd' },
   'chunk-size': { type: 'string' },
   quiet: { type: 'boolean', short: 'q' },
 } as const;
@@ -104,6 +109,7 @@ const COLLECT_SPEC = {
   ...COMMON_SPEC,
   output: { type: 'string', short: 'o' },
   force: { type: 'boolean' },
+  delimiter: { type: 'string', short: 'd' },
   'no-wait': { type: 'boolean' },
   keep: { type: 'string' },
   progress: { type: 'boolean' },
@@ -126,6 +132,8 @@ crash), and retries chunks that failed for good.
   -s, --scan ID          scan id (default: scan-<date>-<time>-<random>)
   -f, --format FMT       csv (default) or jsonl: fixed for the scan here
       --column NAME      the input column holding the domain
+  -d, --delimiter D      CSV output delimiter: , ; or tab (default: the
+                         input's), fixed for the scan
       --chunk-size N     rows per job (default ${DEFAULT_CHUNK_SIZE}), fixed for the scan
   -q, --quiet            print only the scan id
 
@@ -193,6 +201,8 @@ scan that fails ends with exit 1 after them. Running it again writes the same
 output. The scan's keys then expire.
 
   -o, --output FILE      write here (default: stdout)
+  -d, --delimiter D      CSV delimiter: , ; or tab (default: the input's,
+                         as enqueue read it)
       --force            replace an existing output file
       --no-wait          fail (exit 1) instead of waiting when not finished
       --keep SECONDS     keep the results this long after writing, so collect
@@ -228,7 +238,7 @@ async function runEnqueue(
   io: ScanIo,
   env: NodeJS.ProcessEnv,
 ): Promise<number> {
-  const { values, positionals } = parse(argv, ENQUEUE_SPEC);
+  const { values, positionals } = parse(argv, ENQUEUE_SPEC, 'enqueue');
   if (values.help) return help(io, ENQUEUE_HELP);
   const input = onePositional(
     positionals,
@@ -236,6 +246,7 @@ async function runEnqueue(
     'an input file (or - for stdin)',
   );
   const format = formatOption(values.format);
+  const delimiter = delimiterOption(values.delimiter);
   const chunkSize =
     values['chunk-size'] === undefined
       ? null
@@ -246,7 +257,11 @@ async function runEnqueue(
           1,
           10_000,
         );
-  const scanId = checkScanId(values.scan ?? newScanId(Date.now()));
+  const scanId = asUsage(
+    checkScanId,
+    values.scan ?? newScanId(Date.now()),
+    '--scan',
+  );
   const prefix = prefixOption(values.prefix, env);
   const url = resolveRedisUrl(values.redis, env);
   return redacting(url, async () => {
@@ -267,6 +282,7 @@ async function runEnqueue(
         source,
         inputName: input === '-' ? 'stdin' : basename(input),
         format,
+        delimiter: delimiter ?? source.delimiter,
         chunkSize,
         now: Date.now,
       });
@@ -293,7 +309,7 @@ async function runWorker(
   io: ScanIo,
   env: NodeJS.ProcessEnv,
 ): Promise<number> {
-  const { values, positionals } = parse(argv, WORKER_SPEC);
+  const { values, positionals } = parse(argv, WORKER_SPEC, 'worker');
   if (values.help) return help(io, WORKER_HELP);
   if (positionals.length > 0) {
     throw new UsageError(
@@ -426,15 +442,20 @@ async function runStatus(
   io: ScanIo,
   env: NodeJS.ProcessEnv,
 ): Promise<number> {
-  const { values, positionals } = parse(argv, STATUS_SPEC);
+  const { values, positionals } = parse(argv, STATUS_SPEC, 'status');
   if (values.help) return help(io, STATUS_HELP);
-  const scanId = checkScanId(onePositional(positionals, 'status', 'a scan id'));
+  const scanId = asUsage(
+    checkScanId,
+    onePositional(positionals, 'status', 'a scan id'),
+  );
   const prefix = prefixOption(values.prefix, env);
   const url = resolveRedisUrl(values.redis, env);
   return redacting(url, async () => {
     const redis = await connectRedis(url, { role: 'command' });
-    const queue = openChunkQueue(redis, prefix);
+    let queue: ChunkQueue | null = null;
     try {
+      await requireScan(redis, prefix, scanId);
+      queue = openChunkQueue(redis, prefix);
       const now = Date.now();
       const status = await scanStatus(redis, queue, prefix, scanId);
       io.stdout.write(
@@ -442,7 +463,7 @@ async function runStatus(
       );
       return 0;
     } finally {
-      await queue.close();
+      await queue?.close();
       await closeRedis(redis);
     }
   });
@@ -453,14 +474,16 @@ async function runCollect(
   io: ScanIo,
   env: NodeJS.ProcessEnv,
 ): Promise<number> {
-  const { values, positionals } = parse(argv, COLLECT_SPEC);
+  const { values, positionals } = parse(argv, COLLECT_SPEC, 'collect');
   if (values.help) return help(io, COLLECT_HELP);
-  const scanId = checkScanId(
+  const scanId = asUsage(
+    checkScanId,
     onePositional(positionals, 'collect', 'a scan id'),
   );
   const output =
     values.output === undefined || values.output === '-' ? null : values.output;
   const force = values.force ?? false;
+  const delimiter = delimiterOption(values.delimiter);
   const keepSeconds = integer(
     '--keep',
     values.keep,
@@ -481,6 +504,12 @@ async function runCollect(
   );
   return redacting(url, async () => {
     const redis = await connectRedis(url, { role: 'command' });
+    try {
+      await requireScan(redis, prefix, scanId);
+    } catch (err) {
+      await closeRedis(redis);
+      throw err;
+    }
     const queue = openChunkQueue(redis, prefix);
     const interrupt = new AbortController();
     const onSignal = (): void => interrupt.abort(new Error('interrupted'));
@@ -500,6 +529,7 @@ async function runCollect(
             format: meta.format,
             inputHeader: meta.header,
             force,
+            delimiter: delimiter ?? meta.delimiter,
             stdout: io.stdout,
           }),
         wait: !values['no-wait'],
@@ -511,7 +541,7 @@ async function runCollect(
       progress.clear();
       if (!values.quiet) {
         io.stderr.write(
-          summary(result, started, `collected scan ${scanId}`, output) +
+          summary(result, started, `collected scan ${scanId}:`, output) +
             (keepSeconds > 0
               ? `  results kept in Redis for ${keepSeconds} s\n`
               : ''),
@@ -522,7 +552,8 @@ async function runCollect(
       progress.clear();
       if (interrupt.signal.aborted) {
         io.stderr.write(
-          `exoscope: interrupted; nothing written (scan ${scanId} is unchanged)\n`,
+          `exoscope: interrupted; nothing written (scan ${scanId} is unchanged)\n` +
+            `  to resume: run \`exoscope collect ${scanId}\` again\n`,
         );
         return EXIT_INTERRUPTED;
       }
@@ -612,6 +643,7 @@ export async function runDistributedScan(
           },
           inputName: options.input === '-' ? 'stdin' : basename(options.input),
           format: options.format,
+          delimiter: options.delimiter ?? source.delimiter,
           chunkSize: extra.chunkSize ?? DEFAULT_CHUNK_SIZE,
           now: Date.now,
         });
@@ -652,6 +684,7 @@ export async function runDistributedScan(
               format: meta.format,
               inputHeader: meta.header,
               force: options.force,
+              delimiter: meta.delimiter,
               stdout: io.stdout,
             }),
           wait: true,
@@ -666,8 +699,11 @@ export async function runDistributedScan(
             summary(
               result,
               started,
-              `scanned (via Redis, scan ${scanId})`,
+              `scanned (via Redis, scan ${scanId}):`,
               options.output,
+              result.rows === 0
+                ? ['the input has a header but no data rows', ...notices.lines]
+                : notices.lines,
             ),
           );
         }
@@ -680,7 +716,8 @@ export async function runDistributedScan(
       progress.clear();
       if (interrupt.signal.aborted) {
         io.stderr.write(
-          `exoscope: interrupted; scan ${scanId} stays in Redis: finish it with \`exoscope worker\` and \`exoscope collect ${scanId}\`\n`,
+          `exoscope: interrupted; scan ${scanId} stays in Redis${options.output ? ` (${options.output} was not written)` : ''}\n` +
+            `  to resume: run the same command with --scan ${scanId} (it scans only the chunks not yet done), or \`exoscope worker\` and \`exoscope collect ${scanId}\` with the same Redis${prefix === DEFAULT_PREFIX ? '' : ` and --prefix ${prefix}`}\n`,
         );
         return EXIT_INTERRUPTED;
       }
@@ -797,7 +834,7 @@ function formatOption(raw: string | undefined): 'csv' | 'jsonl' | null {
 }
 
 function prefixOption(raw: string | undefined, env: NodeJS.ProcessEnv): string {
-  return checkPrefix(raw ?? env.EXOSCOPE_PREFIX ?? DEFAULT_PREFIX);
+  return asUsage(checkPrefix, raw ?? env.EXOSCOPE_PREFIX ?? DEFAULT_PREFIX);
 }
 
 /** A one-line progress display of a scan being waited for, at most 4 times a second. */
@@ -815,9 +852,14 @@ function progressLine(
       if (now - last < 250) return;
       last = now;
       const of = p.chunks === null ? '?' : String(p.chunks);
-      const rows = p.rows === null ? '' : ` of ${p.rows} rows`;
+      const seconds = (now - started) / 1000;
+      // Every chunk but the last is full: rows done within one chunk.
+      const rows =
+        p.rows === null
+          ? ''
+          : ` · ${progressOf(Math.min(p.rows, p.done * p.chunkSize), p.rows, seconds)}`;
       out.write(
-        `\r\x1b[K${p.done}/${of} chunks${rows} done${p.failed ? ` · ${p.failed} failed` : ''} · ${Math.round((now - started) / 1000)} s`,
+        `\r\x1b[K${p.done}/${of} chunks done${rows}${p.failed ? ` · ${p.failed} failed` : ''} · ${Math.round(seconds)} s`,
       );
       shown = true;
     },
@@ -828,21 +870,22 @@ function progressLine(
   };
 }
 
+/** The closing summary of `collect` and `scan --redis`: the lines of `scan`'s. */
 function summary(
   result: CollectResult,
   started: number,
   what: string,
   output: string | null,
+  notes: readonly string[] = [],
 ): string {
-  const s = Math.max((Date.now() - started) / 1000, 0.001);
-  const fmt = (m: Map<string, number>): string =>
-    [...m.entries()]
-      .sort((a, b) => b[1] - a[1])
-      .map(([k, v]) => `${k} ${v}`)
-      .join(', ') || 'none';
-  return (
-    `exoscope: ${what}: ${result.rows} rows in ${s.toFixed(1)} s (${Math.round(result.rows / s)} rows/s)${output ? ` -> ${output}` : ''}\n` +
-    `  classification: ${fmt(result.classification)}\n` +
-    `  status: ${fmt(result.status)}\n`
-  );
+  return summaryText({
+    what,
+    rows: result.rows,
+    seconds: (Date.now() - started) / 1000,
+    byClass: result.classification,
+    byStatus: result.status,
+    skipped: result.skipped,
+    ...(output ? { output } : {}),
+    notes,
+  });
 }

@@ -3,9 +3,11 @@ import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { setFlagsFromString } from 'node:v8';
 import { packageVersion } from '../adapters/package-version.js';
-import { parseScanArgs, UsageError } from './options.js';
+import { closestWord } from './flag-suggest.js';
+import { isUsageError, parseScanArgs, UsageError } from './options.js';
 import { runScan } from './scan-command.js';
 import type { ScanIo } from './scan-command.js';
+import { safeText } from '../core/untrusted-text.js';
 
 export const MAIN_HELP = `exoscope — where does each domain's mail live? Exchange Online, on-premises
 Exchange, hybrid, or elsewhere; with the DNS evidence for every verdict.
@@ -19,7 +21,8 @@ Scaling out over Redis (BullMQ): enqueue, worker, status, collect — see
 \`exoscope <command> --help\` and the README's "Scaling out".
 
 Exit codes: 0 the run finished (even with unresolved rows); 1 input, output or
-setup error; 2 usage error; 130 interrupted (rows finished so far are written).
+setup error; 2 usage error (a wrong flag or flag value); 130 interrupted (rows
+finished so far are written).
 `;
 
 export const SCAN_HELP = `Usage: exoscope scan <input> [options]
@@ -36,6 +39,9 @@ Output:
                          DNS query and answer: the evidence to file)
       --force            replace an existing output file
       --column NAME      the input column holding the domain
+  -d, --delimiter D      CSV output delimiter: , ; or tab (default: the
+                         input's, so a ;-separated list gives ;-separated
+                         output, as Excel expects in much of Europe)
   -q, --quiet            no summary on stderr
       --progress         progress line on stderr even when it is not a terminal
       --no-progress      never a progress line (default: only on a terminal)
@@ -45,7 +51,8 @@ DNS:
                          system's, or EXOSCOPE_RESOLVERS, comma-separated)
   -c, --concurrency N    domains scanned at the same time (default 200)
   -t, --threads N        scan on N worker threads (default 1); use the cores
-                         your resolver does not need (--concurrency is shared)
+                         your resolver does not need (--concurrency is
+                         shared); not with --redis (use --workers)
       --rate QPS         DNS queries per second for the whole run; 0 =
                          unlimited (default 0)
       --timeout MS       deadline of one query try, enforced by exoscope
@@ -82,14 +89,17 @@ Exchange server probe (off by default; see docs/probe.md):
       --probe-timeout MS deadline of each request (default 5000)
       --probe-concurrency N  hosts probed at once (default 16; per thread)
 
-Distributed (see the README's "Scaling out"):
+Distributed (see the README's "Scaling out"); the flags below need --redis:
       --redis URL        run the scan on BullMQ over Redis with local workers
                          (the same output; survives a crash: collect later)
       --workers N        local workers with --redis (default 2)
       --chunk-size N     rows per queue job (default 100)
       --scan ID          scan id in Redis (default: a fresh one)
+      --prefix P         Redis key prefix (default: EXOSCOPE_PREFIX, or
+                         exoscope)
 `;
 
+const COMMANDS = ['scan', 'enqueue', 'worker', 'status', 'collect'] as const;
 
 /** Runs the CLI; returns the exit code. Errors with a code become one line. */
 export async function main(
@@ -136,10 +146,12 @@ export async function main(
         const { runQueueCommand } = await import('./distributed-commands.js');
         return await runQueueCommand(command, rest, io, env);
       }
-      default:
+      default: {
+        const guess = closestWord(command, COMMANDS);
         throw new UsageError(
-          `unknown command '${command}'; see exoscope --help`,
+          `unknown command '${safeText(command, 80)}'${guess ? ` (did you mean ${guess}?)` : ''}; see exoscope --help`,
         );
+      }
     }
   } catch (err) {
     return reportError(err, io);
@@ -148,8 +160,8 @@ export async function main(
 
 /** One line on stderr for a known error; a short line and code 1 for a bug. */
 function reportError(err: unknown, io: ScanIo): number {
-  if (err instanceof UsageError) {
-    io.stderr.write(`exoscope: ${err.message}\n`);
+  if (isUsageError(err)) {
+    io.stderr.write(`exoscope: ${(err as Error).message}\n`);
     return 2;
   }
   const code = (err as { code?: unknown }).code;

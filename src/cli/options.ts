@@ -6,8 +6,20 @@ import {
   MAX_IN_FLIGHT,
   isDnsClient,
 } from '../adapters/scan-deps.js';
-import type { DnsClient, ProbeSettings } from '../adapters/scan-deps.js';
+import type {
+  DnsClient,
+  ProbeSettings,
+  ResolverOrigin,
+} from '../adapters/scan-deps.js';
 import { parseAllowedRange } from '../core/address-policy.js';
+import {
+  ResolverConfigError,
+  parseServer,
+} from '../adapters/node-dns-resolver.js';
+import type { Delimiter } from '../adapters/csv-source.js';
+import { checkPrefix, checkScanId } from '../queue/scan-keys.js';
+import { safeText } from '../core/untrusted-text.js';
+import { parseErrorMessage } from './flag-suggest.js';
 
 /** A mistake in the command line: exit code 2 with a one-line message. */
 export class UsageError extends Error {
@@ -15,10 +27,30 @@ export class UsageError extends Error {
   override readonly name = 'UsageError';
 }
 
+/**
+ * Error codes that mean the command line (or the environment standing in for
+ * it) is wrong, wherever they are thrown: exit code 2, like a UsageError.
+ */
+const USAGE_CODES: ReadonlySet<string> = new Set([
+  'EXO_USAGE',
+  'EXO_SCAN_ID',
+  'EXO_BAD_RESOLVER',
+  'EXO_REDIS_URL',
+  'EXO_REDIS_MISSING',
+]);
+
+/** Whether `err` is a mistake in the command line (exit code 2). */
+export function isUsageError(err: unknown): boolean {
+  const code = (err as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && USAGE_CODES.has(code);
+}
+
 /** Options shared by every command that resolves DNS. */
 export interface DnsOptions {
   /** Resolver addresses (`ip[:port]`); default: the system's, or EXOSCOPE_RESOLVERS. */
   resolvers: string[];
+  /** Where `resolvers` came from, for the message when none answers. */
+  resolverOrigin: ResolverOrigin;
   /** Domains scanned at the same time. Default 200. */
   concurrency: number;
   /** DNS queries per second for the whole run; 0 = unlimited. Default 0. */
@@ -50,6 +82,8 @@ export interface ScanOptions extends DnsOptions {
   format: 'csv' | 'jsonl';
   /** Name of the domain column; default: found by name. */
   column: string | null;
+  /** CSV output field delimiter; null: the input's. */
+  delimiter: Delimiter | null;
   /** Overwrite an existing output file. */
   force: boolean;
   /** Progress line on stderr: auto = when stderr is a terminal. */
@@ -99,6 +133,7 @@ const SCAN_SPEC = {
   output: { type: 'string', short: 'o' },
   format: { type: 'string', short: 'f' },
   column: { type: 'string' },
+  delimiter: { type: 'string', short: 'd' },
   force: { type: 'boolean' },
   progress: { type: 'boolean' },
   'no-progress': { type: 'boolean' },
@@ -108,8 +143,12 @@ const SCAN_SPEC = {
   workers: { type: 'string' },
   'chunk-size': { type: 'string' },
   scan: { type: 'string' },
+  prefix: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const satisfies ParseArgsConfig['options'];
+
+/** `scan` flags that mean something only with `--redis`. */
+const REDIS_ONLY = ['workers', 'chunk-size', 'scan', 'prefix'] as const;
 
 export type ScanArgs =
   | { help: true }
@@ -122,6 +161,7 @@ export type ScanArgs =
         workers: number;
         chunkSize: number;
         scanId: string | undefined;
+        prefix: string | undefined;
       };
     };
 
@@ -130,8 +170,20 @@ export function parseScanArgs(
   argv: string[],
   env: NodeJS.ProcessEnv,
 ): ScanArgs {
-  const { values, positionals } = parse(argv, SCAN_SPEC);
+  const { values, positionals } = parse(argv, SCAN_SPEC, 'scan');
   if (values.help) return { help: true };
+  if (values.redis === undefined) {
+    const given = REDIS_ONLY.find((name) => values[name] !== undefined);
+    if (given) {
+      throw new UsageError(
+        `--${given} works only with --redis URL (the distributed mode); see exoscope scan --help`,
+      );
+    }
+  } else if (values.threads !== undefined) {
+    throw new UsageError(
+      '--threads does not work with --redis: use --workers N (in-process queue workers) or start more `exoscope worker`s; see exoscope scan --help',
+    );
+  }
   if (positionals.length !== 1) {
     throw new UsageError(
       positionals.length === 0
@@ -149,7 +201,14 @@ export function parseScanArgs(
     distributed: {
       workers: integer('--workers', values.workers, 2, 1, 64),
       chunkSize: integer('--chunk-size', values['chunk-size'], 100, 1, 10_000),
-      scanId: values.scan,
+      scanId:
+        values.scan === undefined
+          ? undefined
+          : asUsage(checkScanId, values.scan, '--scan'),
+      prefix:
+        values.prefix === undefined
+          ? undefined
+          : asUsage(checkPrefix, values.prefix, '--prefix'),
     },
     options: {
       ...dnsOptions(values, env),
@@ -160,6 +219,7 @@ export function parseScanArgs(
           : values.output,
       format,
       column: values.column ?? null,
+      delimiter: delimiterOption(values.delimiter),
       force: values.force ?? false,
       progress: values['no-progress']
         ? 'never'
@@ -195,6 +255,24 @@ export function dnsOptions(
   const fromEnv = (env.EXOSCOPE_RESOLVERS ?? '')
     .split(/[\s,]+/)
     .filter(Boolean);
+  const resolverOrigin: ResolverOrigin = values.resolver?.length
+    ? 'flag'
+    : fromEnv.length
+      ? 'env'
+      : 'system';
+  const resolvers = values.resolver?.length ? values.resolver : fromEnv;
+  for (const spec of resolvers) {
+    try {
+      parseServer(spec);
+    } catch (err) {
+      if (!(err instanceof ResolverConfigError)) throw err;
+      const where =
+        resolverOrigin === 'flag' ? '--resolver' : 'EXOSCOPE_RESOLVERS';
+      throw new UsageError(
+        `${where}: '${safeText(spec, 80)}' is not a resolver address: expected ip, ip:port or [ipv6]:port`,
+      );
+    }
+  }
   const asnSource = values['asn-source'] ?? 'packaged';
   if (
     asnSource !== 'packaged' &&
@@ -220,7 +298,8 @@ export function dnsOptions(
   );
   return {
     dnsClient,
-    resolvers: values.resolver?.length ? values.resolver : fromEnv,
+    resolvers,
+    resolverOrigin,
     concurrency,
     rate: integer('--rate', values.rate, DNS_DEFAULTS.rate, 0, 10_000_000),
     timeoutMs: integer(
@@ -303,10 +382,14 @@ function probeSettings(values: {
   };
 }
 
-/** Parses with node:util, turning its errors into one-line usage errors. */
+/**
+ * Parses with node:util, turning its errors into one-line usage errors that
+ * name the flag, the closest valid one and `command`'s help.
+ */
 export function parse<O extends NonNullable<ParseArgsConfig['options']>>(
   argv: string[],
   options: O,
+  command: string,
 ) {
   try {
     return parseArgs({
@@ -316,10 +399,46 @@ export function parse<O extends NonNullable<ParseArgsConfig['options']>>(
       strict: true,
     });
   } catch (err) {
+    throw new UsageError(parseErrorMessage(err, argv, options, command));
+  }
+}
+
+/**
+ * Runs a check of a flag's value; its error becomes a usage error (exit 2),
+ * naming `flag` when given.
+ */
+export function asUsage<T>(
+  check: (value: string) => T,
+  value: string,
+  flag?: string,
+): T {
+  try {
+    return check(value);
+  } catch (err) {
+    const message = err instanceof Error ? err.message : String(err);
+    throw new UsageError(flag ? `${flag}: ${message}` : message);
+  }
+}
+
+/** `--delimiter`: `,`, `;` or tab (`tab` or `\t`); null when not given. */
+export function delimiterOption(raw: string | undefined): Delimiter | null {
+  if (raw === undefined) return null;
+  const named: Record<string, Delimiter> = {
+    ',': ',',
+    comma: ',',
+    ';': ';',
+    semicolon: ';',
+    '\t': '\t',
+    '\\t': '\t',
+    tab: '\t',
+  };
+  const delimiter = named[raw.toLowerCase()];
+  if (delimiter === undefined) {
     throw new UsageError(
-      err instanceof Error ? (err.message.split('\n')[0] ?? '') : String(err),
+      `--delimiter must be ',', ';' or tab, got '${safeText(raw, 20)}'`,
     );
   }
+  return delimiter;
 }
 
 /** An integer option within [min, max], named in the error. */

@@ -1,3 +1,4 @@
+import { duration } from '../core/duration.js';
 import type { RowReport } from '../core/report.js';
 
 /** Counts of a run, for the progress line and the closing summary. */
@@ -27,27 +28,70 @@ export class RunStats {
   }
 
   /** The closing summary, several lines, for stderr. */
-  summary(extra: {
-    skipped?: { blank: number; comment: number };
-    interrupted?: boolean;
-    output?: string;
-    /** More lines, each shown indented. */
-    notes?: readonly string[];
-  }): string {
-    const s = this.seconds();
-    const lines = [
-      `exoscope: ${extra.interrupted ? 'INTERRUPTED after' : 'scanned'} ${this.rows} rows in ${s.toFixed(1)} s (${Math.round(this.rows / s)} rows/s)${extra.output ? ` -> ${extra.output}` : ''}`,
-      `  classification: ${format(this.byClass)}`,
-      `  status: ${format(this.byStatus)}`,
-    ];
-    if (extra.skipped && extra.skipped.blank + extra.skipped.comment > 0) {
-      lines.push(
-        `  skipped input lines: ${extra.skipped.blank} blank, ${extra.skipped.comment} comment`,
-      );
-    }
-    for (const note of extra.notes ?? []) lines.push(`  ${note}`);
-    return `${lines.join('\n')}\n`;
+  summary(
+    extra: Omit<SummaryParts, 'rows' | 'seconds' | 'byClass' | 'byStatus'>,
+  ): string {
+    return summaryText({
+      ...extra,
+      rows: this.rows,
+      seconds: this.seconds(),
+      byClass: this.byClass,
+      byStatus: this.byStatus,
+    });
   }
+}
+
+/** What the closing summary of any run (scan, scan --redis, collect) tells. */
+export interface SummaryParts {
+  /** What was done: `scanned` (default), `collected scan q4`, ... */
+  what?: string;
+  rows: number;
+  seconds: number;
+  byClass: ReadonlyMap<string, number>;
+  byStatus: ReadonlyMap<string, number>;
+  skipped?: { blank: number; comment: number };
+  interrupted?: boolean;
+  output?: string;
+  /** More lines, each shown indented. */
+  notes?: readonly string[];
+}
+
+/** The closing summary, several lines, for stderr: the same for every command. */
+export function summaryText(parts: SummaryParts): string {
+  const s = Math.max(parts.seconds, 0.001);
+  const what = parts.interrupted
+    ? 'INTERRUPTED after'
+    : (parts.what ?? 'scanned');
+  const lines = [
+    `exoscope: ${what} ${parts.rows} rows in ${s.toFixed(1)} s (${Math.round(parts.rows / s)} rows/s)${parts.output ? ` -> ${parts.output}` : ''}`,
+    `  classification: ${format(parts.byClass)}`,
+    `  status: ${format(parts.byStatus)}`,
+  ];
+  const skipped = parts.skipped;
+  if (skipped && skipped.blank + skipped.comment > 0) {
+    lines.push(
+      `  skipped input lines: ${skipped.blank} blank, ${skipped.comment} comment`,
+    );
+  }
+  for (const note of parts.notes ?? []) lines.push(`  ${note}`);
+  return `${lines.join('\n')}\n`;
+}
+
+/**
+ * `N of T rows (P %) · ETA …` when the total is known, else `N rows`. The
+ * total is an estimate that may run high, never low: the ETA is `done` once
+ * every row is in, and a count past it drops the total rather than show 104 %.
+ */
+export function progressOf(
+  done: number,
+  total: number | null,
+  seconds: number,
+): string {
+  if (total === null || total <= 0 || done > total) return `${done} rows`;
+  const pct = Math.floor((100 * done) / total);
+  const rate = done / Math.max(seconds, 0.001);
+  const eta = done > 0 ? Math.round((total - done) / rate) : null;
+  return `${done} of ${total} rows (${pct} %)${eta === null ? '' : ` · ETA ${duration(eta)}`}`;
 }
 
 /**
@@ -59,6 +103,8 @@ export class ProgressLine {
   private last: number;
   private shown = false;
   private readonly terminal: boolean;
+  /** Rows the input holds (an estimate, see {@link progressOf}); null: unknown. */
+  total: number | null = null;
 
   constructor(
     private readonly stats: RunStats,
@@ -77,7 +123,7 @@ export class ProgressLine {
     this.last = now;
     const s = this.stats.seconds();
     const unresolved = this.stats.byClass.get('unresolved') ?? 0;
-    const text = `${this.stats.rows} rows · ${Math.round(this.stats.rows / s)}/s · ${unresolved} unresolved · ${s.toFixed(0)} s`;
+    const text = `${progressOf(this.stats.rows, this.total, s)} · ${Math.round(this.stats.rows / s)}/s · ${unresolved} unresolved · ${s.toFixed(0)} s`;
     if (this.terminal) {
       this.out.write(`\r\x1b[K${text}`);
       this.shown = true;
@@ -96,7 +142,7 @@ function bump(m: Map<string, number>, k: string): void {
   m.set(k, (m.get(k) ?? 0) + 1);
 }
 
-function format(m: Map<string, number>): string {
+function format(m: ReadonlyMap<string, number>): string {
   return (
     [...m.entries()]
       .sort((a, b) => b[1] - a[1])

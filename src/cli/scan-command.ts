@@ -1,4 +1,5 @@
 import { openSource } from '../adapters/csv-source.js';
+import { countRecordLines } from '../adapters/line-count.js';
 import type { InputRow } from '../adapters/csv-source.js';
 import { openSink } from '../adapters/output-sink.js';
 import type { ScanSink } from '../adapters/output-sink.js';
@@ -60,6 +61,7 @@ async function scan(
     io.stderr.write(`exoscope: ${line}\n`);
   });
   const built = await buildScanDeps({ ...options, onNotice: notices.post });
+  const counting = new AbortController();
   try {
     await preflight(built);
     notices.open();
@@ -68,16 +70,18 @@ async function scan(
       format: options.format,
       inputHeader: source.header,
       force: options.force,
+      delimiter: options.delimiter ?? source.delimiter,
       stdout: io.stdout,
     });
     stop.scanning(sink, () => source.close());
     const stats = new RunStats(() => Date.now());
-    progress = new ProgressLine(
-      stats,
-      io.stderr,
+    const showProgress =
       options.progress === 'always' ||
-        (options.progress === 'auto' && io.stderr.isTTY === true),
-    );
+      (options.progress === 'auto' && io.stderr.isTTY === true);
+    progress = new ProgressLine(stats, io.stderr, showProgress);
+    if (showProgress && options.input !== '-') {
+      countTotal(options.input, source.hasHeader, progress, counting.signal);
+    }
 
     // Once stopped, domains not yet started are not scanned: their rows end
     // the written prefix (see the loop) instead of showing up as failures.
@@ -142,7 +146,7 @@ async function scan(
           interrupted: true,
           ...(partial ? { output: partial } : {}),
           notes: [
-            stoppedNote(stats.rows, lastLine, options.output, partial),
+            ...stoppedNotes(stats.rows, lastLine, options.output, partial),
             ...notices.lines,
           ],
         }),
@@ -165,23 +169,40 @@ async function scan(
     }
     return 0;
   } finally {
+    counting.abort();
     built.close();
   }
 }
 
-/** The summary line of an interrupted run: how far it got, where the rows are. */
-function stoppedNote(
+/** Gives the progress line its total once a quick count of the file is in. */
+function countTotal(
+  path: string,
+  hasHeader: boolean,
+  progress: ProgressLine,
+  signal: AbortSignal,
+): void {
+  void countRecordLines(path, signal).then((lines) => {
+    if (lines !== null)
+      progress.total = Math.max(0, lines - (hasHeader ? 1 : 0));
+  });
+}
+
+/** The summary lines of an interrupted run: how far it got, where the rows are, how to go on. */
+function stoppedNotes(
   rows: number,
   lastLine: number,
   output: string | null,
   partial: string | null,
-): string {
+): string[] {
   const where =
     output === null
       ? 'they were written to stdout'
       : `they are in ${partial ?? '?'}; ${output} was not written`;
-  if (rows === 0) return `stopped before the first data row was finished`;
-  return `stopped after data row ${rows} (input line ${lastLine}): the first ${rows} rows are complete, in input order; ${where}`;
+  if (rows === 0) return [`stopped before the first data row was finished`];
+  return [
+    `stopped after data row ${rows} (input line ${lastLine}): the first ${rows} rows are complete, in input order; ${where}`,
+    `to resume: scan the rows after input line ${lastLine} (with the header line); a scan with --redis resumes where it stopped when run again with its --scan ID`,
+  ];
 }
 
 const STOP: unique symbol = Symbol('stop');

@@ -53,6 +53,8 @@ export interface CollectResult {
   /** Rows per classification and per status, for the summary. */
   classification: Map<string, number>;
   status: Map<string, number>;
+  /** Input lines enqueue skipped: blank and comment. */
+  skipped: { blank: number; comment: number };
 }
 
 /**
@@ -159,7 +161,16 @@ export async function collectScan(
   } else {
     await redis.del(...allScanKeys(keys));
   }
-  return { rows, chunks: state.meta.chunks ?? 0, classification, status };
+  return {
+    rows,
+    chunks: state.meta.chunks ?? 0,
+    classification,
+    status,
+    skipped: {
+      blank: state.meta.skippedBlank,
+      comment: state.meta.skippedComment,
+    },
+  };
 }
 
 interface ScanState {

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { Hash } from 'node:crypto';
 import type { Redis } from 'ioredis';
+import type { Delimiter } from '../adapters/csv-source.js';
 import type { RowInput } from '../core/report.js';
 import { packRows } from './chunk-codec.js';
 import type { ChunkJobData } from './chunk-codec.js';
@@ -30,6 +31,8 @@ export interface EnqueueOptions {
   inputName: string;
   /** Null: the scan's stored format, or csv for a new scan. */
   format: 'csv' | 'jsonl' | null;
+  /** The CSV output's field delimiter, fixed at the scan's first enqueue. Default `,`. */
+  delimiter?: Delimiter;
   /** Null: the scan's stored chunk size, or {@link DEFAULT_CHUNK_SIZE}. */
   chunkSize: number | null;
   now: () => number;
@@ -93,6 +96,7 @@ async function enqueueRows(options: EnqueueOptions): Promise<EnqueueResult> {
       input: options.inputName,
       format: settings.format,
       header: JSON.stringify(source.header),
+      delimiter: options.delimiter ?? ',',
       chunkSize: settings.chunkSize,
       created: options.now(),
       enqueuedChunks: 0,

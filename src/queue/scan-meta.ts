@@ -1,4 +1,5 @@
 import type { Redis } from 'ioredis';
+import type { Delimiter } from '../adapters/csv-source.js';
 import type { ScanKeys } from './scan-keys.js';
 
 /** Version of the key layout; a scan written by another layout is refused. */
@@ -16,6 +17,8 @@ export interface ScanMeta {
   format: 'csv' | 'jsonl';
   /** The input's column names: the output's first columns. */
   header: string[];
+  /** The CSV output's field delimiter: the input's, or enqueue's --delimiter. */
+  delimiter: Delimiter;
   /** Rows per chunk (the last chunk may be shorter). */
   chunkSize: number;
   /** When the scan was first enqueued (ms since the epoch). */
@@ -57,6 +60,7 @@ export async function readMeta(
     input: h.input ?? '',
     format: h.format === 'jsonl' ? 'jsonl' : 'csv',
     header: Array.isArray(header) ? header.map(String) : [],
+    delimiter: h.delimiter === ';' || h.delimiter === '\t' ? h.delimiter : ',',
     chunkSize: int('chunkSize') ?? 0,
     created: int('created') ?? 0,
     enqueuedChunks: int('enqueuedChunks') ?? 0,

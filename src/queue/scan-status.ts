@@ -1,8 +1,10 @@
 import type { Redis } from 'ioredis';
+import { duration } from '../core/duration.js';
 import type { ChunkQueue } from './chunk-queue.js';
 import { QueueError } from './queue-error.js';
-import { scanKeys } from './scan-keys.js';
+import { chunkJobId, scanKeys } from './scan-keys.js';
 import { chunkRows, readMeta } from './scan-meta.js';
+import type { ScanMeta } from './scan-meta.js';
 
 /** Where a scan stands: what `status` prints (and `--json` emits). */
 export interface ScanStatus {
@@ -11,10 +13,12 @@ export interface ScanStatus {
   format: 'csv' | 'jsonl';
   /**
    * `enqueuing`: the producer is still reading the input (or was stopped);
+   * `queued`: every chunk is queued and no worker has taken one yet;
    * `running`: chunks are waiting or being scanned; `failed`: every chunk
    * left has failed for good; `complete`: ready to collect; `collected`.
    */
-  state: 'enqueuing' | 'running' | 'failed' | 'complete' | 'collected';
+  state:
+    'enqueuing' | 'queued' | 'running' | 'failed' | 'complete' | 'collected';
   rows: {
     total: number | null;
     enqueued: number;
@@ -38,6 +42,26 @@ export interface ScanStatus {
   queue: { waiting: number; active: number; delayed: number; failed: number };
 }
 
+/**
+ * A scan's metadata, or the EXO_SCAN_NOT_FOUND error. Reads only: call it
+ * before opening the queue (BullMQ writes its own keys when a queue opens),
+ * so that asking about a scan that does not exist leaves Redis unchanged.
+ */
+export async function requireScan(
+  redis: Redis,
+  prefix: string,
+  scanId: string,
+): Promise<ScanMeta> {
+  const meta = await readMeta(redis, scanKeys(prefix, scanId));
+  if (!meta) {
+    throw new QueueError(
+      'EXO_SCAN_NOT_FOUND',
+      `no scan '${scanId}' in Redis under prefix '${prefix}' (never enqueued, or collected and expired; another --prefix?)`,
+    );
+  }
+  return meta;
+}
+
 /** Reads a scan's status: a handful of cheap commands, fine while it runs. */
 export async function scanStatus(
   redis: Redis,
@@ -46,17 +70,11 @@ export async function scanStatus(
   scanId: string,
 ): Promise<ScanStatus> {
   const keys = scanKeys(prefix, scanId);
-  const meta = await readMeta(redis, keys);
-  if (!meta) {
-    throw new QueueError(
-      'EXO_SCAN_NOT_FOUND',
-      `no scan '${scanId}' in Redis (never enqueued, or collected and expired)`,
-    );
-  }
+  const meta = await requireScan(redis, prefix, scanId);
   const size = meta.chunkSize;
   const lastChunk =
     meta.chunks !== null && meta.chunks > 0 ? String(meta.chunks - 1) : null;
-  const [done, failedAll, lastDone, ttl, counts] = await Promise.all([
+  const [done, failedAll, lastDone, ttl, counts, firstJob] = await Promise.all([
     redis.hlen(keys.results),
     redis.hgetall(keys.failed),
     lastChunk === null
@@ -64,6 +82,9 @@ export async function scanStatus(
       : redis.hexists(keys.results, lastChunk),
     redis.ttl(keys.meta),
     queue.getJobCounts('waiting', 'active', 'delayed', 'failed', 'prioritized'),
+    // Workers take the oldest job first: while chunk 0 waits, none has
+    // taken any chunk of this scan.
+    queue.getJobState(chunkJobId(scanId, 0)),
   ]);
   const total = meta.rows;
   let doneRows = done * size;
@@ -101,6 +122,12 @@ export async function scanStatus(
   else if (done >= meta.chunks) state = 'complete';
   else if (failedChunks.length > 0 && done + failedChunks.length >= meta.chunks)
     state = 'failed';
+  else if (
+    done === 0 &&
+    failedChunks.length === 0 &&
+    (firstJob === 'waiting' || firstJob === 'prioritized')
+  )
+    state = 'queued';
   else state = 'running';
 
   const iso = (t: number | null): string | null =>
@@ -162,16 +189,15 @@ export function formatStatus(s: ScanStatus, now: number): string {
       `  collected: ${s.collected}${s.expiresInSeconds !== null ? `; keys expire in ${duration(s.expiresInSeconds)}` : ''}`,
     );
   }
+  if (s.state === 'queued') {
+    lines.push(
+      '  no worker has taken a chunk of this scan yet (is one running? `exoscope worker`)',
+    );
+  }
   for (const f of s.failures)
     lines.push(`  failed chunk ${f.chunk}: ${f.reason}`);
   lines.push(
     `  queue (all scans): ${n(s.queue.waiting)} waiting, ${n(s.queue.active)} active, ${n(s.queue.delayed)} delayed (retry backoff), ${n(s.queue.failed)} failed`,
   );
   return `${lines.join('\n')}\n`;
-}
-
-function duration(seconds: number): string {
-  if (seconds < 90) return `${seconds} s`;
-  if (seconds < 5400) return `${Math.round(seconds / 60)} min`;
-  return `${(seconds / 3600).toFixed(1)} h`;
 }

@@ -75,7 +75,7 @@ describe('exoscope scan (the built CLI)', () => {
     const run = await runCli(['scan', input, '-o', out, ...resolver()]);
     expect(run.stderr).toContain('scanned 6 rows');
     expect(run.code).toBe(0);
-    const rows = readCsv(readFileSync(out));
+    const rows = readCsv(readFileSync(out), ';');
     expect(rows.map((r) => r.scanned_domain)).toEqual([
       'contoso.test',
       'fabrikam.test',
@@ -378,7 +378,11 @@ describe('exoscope scan (the built CLI)', () => {
       2,
       /--concurrency must be a whole number/,
     ],
-    [['scan', 'x.csv', '--bogus'], 2, /Unknown option/],
+    [
+      ['scan', 'x.csv', '--bogus'],
+      2,
+      /^exoscope: unknown option --bogus; see exoscope scan --help$/m,
+    ],
     [
       ['scan', 'x.csv', '--dns-client', 'quic'],
       2,
@@ -414,7 +418,9 @@ describe('exoscope scan (the built CLI)', () => {
 
   it('fails fast with one message when no resolver answers', async () => {
     const run = await scanUnanswered('127.0.0.1:9', '--timeout', '300');
-    expect(run.stderr).toMatch(/no DNS resolver answered \(127\.0\.0\.1:9\)/);
+    expect(run.stderr).toMatch(
+      /no DNS resolver answered \(127\.0\.0\.1:9, from --resolver\)/,
+    );
   });
 
   it('says when a resolver takes no TCP with --dns-client tcp', async () => {
@@ -422,7 +428,7 @@ describe('exoscope scan (the built CLI)', () => {
     try {
       const run = await scanUnanswered(udpOnly.address, '--dns-client', 'tcp');
       expect(run.stderr).toMatch(
-        /no DNS resolver answered over TCP \(127\.0\.0\.1:\d+\): ECONNREFUSED; .*--dns-client udp/,
+        /no DNS resolver answered over TCP \(127\.0\.0\.1:\d+, from --resolver\): ECONNREFUSED; .*--dns-client udp/,
       );
       expect(udpOnly.queries).toEqual([]);
     } finally {

@@ -456,7 +456,9 @@ describe('openSource: errors', () => {
     const path = join(dir, 'nope.csv');
     const err = await failure(() => openSource({ path }));
     expect(err.code).toBe('EXO_INPUT_NOT_FOUND');
-    expect(err.message).toBe(`${path}: no such file`);
+    expect(err.message).toBe(
+      `${path}: no such file; give the path of a CSV file or a list of domains (one a line), or - to read stdin`,
+    );
     expect(err.cause).toMatchObject({ code: 'ENOENT' });
   });
 

@@ -104,9 +104,9 @@ describe('Redis unreachable', () => {
     }
   });
 
-  it('REDIS_URL missing: says how to set it', async () => {
+  it('REDIS_URL missing: says how to set it (a usage error: exit 2)', async () => {
     const r = await runCli(['status', 'x'], { REDIS_URL: '' });
-    expect(r.code).toBe(1);
+    expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/no Redis: set REDIS_URL or pass --redis/);
   });
 });

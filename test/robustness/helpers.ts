@@ -149,8 +149,14 @@ export function residentBytes(pid: number): number | null {
 }
 
 /** A written CSV read back as records keyed by the header. */
-export function readCsv(text: string | Buffer): Record<string, string>[] {
-  return parse(text, { columns: true, bom: true }) as Record<string, string>[];
+export function readCsv(
+  text: string | Buffer,
+  delimiter = ',',
+): Record<string, string>[] {
+  return parse(text, { columns: true, bom: true, delimiter }) as Record<
+    string,
+    string
+  >[];
 }
 
 /** The CSV read back as rows of cells, header first. */

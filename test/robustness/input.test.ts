@@ -83,7 +83,8 @@ describe('robustness: input files', () => {
     const run = await runCli(['scan', semicolon, '-o', out, ...dns()]);
     expect(run.stderr).toContain('scanned 2 rows');
     expect(run.code).toBe(0);
-    const rows = readCsv(readFileSync(out));
+    // A ;-separated input gives ;-separated output.
+    const rows = readCsv(readFileSync(out), ';');
     expect(Object.keys(rows[0] ?? {})).toEqual([
       'Client',
       'Domain',
@@ -106,7 +107,7 @@ describe('robustness: input files', () => {
     );
     const tsv = await runCli(['scan', tabs, ...dns()]);
     expect(tsv.code).toBe(0);
-    const tsvRows = readCsv(tsv.stdout);
+    const tsvRows = readCsv(tsv.stdout, '\t'); // tab-separated in and out
     expect(tsvRows.map((r) => [r.domain, r.contact, r.scanned_domain])).toEqual(
       [
         ['acme.test', 'Bob', 'acme.test'],
