@@ -3,15 +3,16 @@
  * and `scan --redis` (all four in one process). Parses options, wires the
  * core's deps and the queue layer together, prints, returns the exit code.
  */
-import { existsSync, statSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { basename } from 'node:path';
 import type { Redis } from 'ioredis';
 import { openSource } from '../adapters/csv-source.js';
-import { OutputError, openSink } from '../adapters/output-sink.js';
+import { resolveOutput } from '../adapters/output-file.js';
+import { openSink } from '../adapters/output-sink.js';
 import { buildScanDeps, preflight } from '../adapters/scan-deps.js';
 import type { BuiltDeps } from '../adapters/scan-deps.js';
 import { domainScanner } from '../core/report.js';
+import { escapeControls } from '../core/untrusted-text.js';
 import { StraggleLimit } from '../core/straggle-limit.js';
 import { DEFAULT_KEEP_SECONDS, collectScan } from '../queue/aggregator.js';
 import type { CollectProgress, CollectResult } from '../queue/aggregator.js';
@@ -478,7 +479,11 @@ async function runCollect(
     const redis = await connectRedis(url, { role: 'command' });
     const queue = openChunkQueue(redis, prefix);
     const interrupt = new AbortController();
-    const onSignal = (): void => interrupt.abort(new Error('interrupted'));
+    const onSignal = (): void => {
+      // a second signal: at once (the temporary file goes with the process)
+      if (interrupt.signal.aborted) process.exit(EXIT_INTERRUPTED);
+      interrupt.abort(new Error('interrupted'));
+    };
     process.on('SIGINT', onSignal);
     process.on('SIGTERM', onSignal);
     const started = Date.now();
@@ -496,6 +501,7 @@ async function runCollect(
             inputHeader: meta.header,
             force,
             stdout: io.stdout,
+            signal: interrupt.signal,
           }),
         wait: !values['no-wait'],
         keepSeconds,
@@ -648,6 +654,7 @@ export async function runDistributedScan(
               inputHeader: meta.header,
               force: options.force,
               stdout: io.stdout,
+              signal: interrupt.signal,
             }),
           wait: true,
           keepSeconds: 0,
@@ -746,21 +753,9 @@ async function warnEviction(redis: Redis, io: ScanIo): Promise<void> {
   if (warning) io.stderr.write(`exoscope: ${warning}\n`);
 }
 
-/** Fails before any work when the output exists and --force is not given. */
+/** Fails before any work when the output cannot be written (see resolveOutput). */
 function checkOutput(path: string | null, force: boolean): void {
-  if (path === null || !existsSync(path)) return;
-  if (statSync(path).isDirectory()) {
-    throw new OutputError(
-      'EXO_OUTPUT_UNWRITABLE',
-      `output ${path} is a directory`,
-    );
-  }
-  if (!force) {
-    throw new OutputError(
-      'EXO_OUTPUT_EXISTS',
-      `output ${path} exists; use --force to replace it`,
-    );
-  }
+  if (path !== null) resolveOutput(path, force);
 }
 
 function help(io: ScanIo, text: string): number {
@@ -836,7 +831,7 @@ function summary(
       .map(([k, v]) => `${k} ${v}`)
       .join(', ') || 'none';
   return (
-    `exoscope: ${what}: ${result.rows} rows in ${s.toFixed(1)} s (${Math.round(result.rows / s)} rows/s)${output ? ` -> ${output}` : ''}\n` +
+    `exoscope: ${what}: ${result.rows} rows in ${s.toFixed(1)} s (${Math.round(result.rows / s)} rows/s)${output ? ` -> ${escapeControls(output)}` : ''}\n` +
     `  classification: ${fmt(result.classification)}\n` +
     `  status: ${fmt(result.status)}\n`
   );

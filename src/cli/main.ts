@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { setFlagsFromString } from 'node:v8';
+import { escapeControls } from '../core/untrusted-text.js';
 import { parseScanArgs, UsageError } from './options.js';
 import { runScan } from './scan-command.js';
 import type { ScanIo } from './scan-command.js';
@@ -143,17 +144,20 @@ export async function main(
 
 /** One line on stderr for a known error; a short line and code 1 for a bug. */
 function reportError(err: unknown, io: ScanIo): number {
+  // A message may quote a file name or a value given: escaped for the terminal.
+  const line = (text: string): boolean =>
+    io.stderr.write(`exoscope: ${escapeControls(text)}\n`);
   if (err instanceof UsageError) {
-    io.stderr.write(`exoscope: ${err.message}\n`);
+    line(err.message);
     return 2;
   }
   const code = (err as { code?: unknown }).code;
   if (typeof code === 'string' && code.startsWith('EXO_')) {
-    io.stderr.write(`exoscope: ${(err as Error).message}\n`);
+    line((err as Error).message);
     return 1;
   }
   const message = err instanceof Error ? err.message : String(err);
-  io.stderr.write(`exoscope: unexpected error: ${message}\n`);
+  line(`unexpected error: ${message}`);
   if (process.env.EXOSCOPE_DEBUG && err instanceof Error)
     io.stderr.write(`${err.stack}\n`);
   return 1;

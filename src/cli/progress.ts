@@ -1,4 +1,5 @@
 import type { RowReport } from '../core/report.js';
+import { escapeControls } from '../core/untrusted-text.js';
 
 /** Counts of a run, for the progress line and the closing summary. */
 export class RunStats {
@@ -46,7 +47,8 @@ export class RunStats {
       );
     }
     for (const note of extra.notes ?? []) lines.push(`  ${note}`);
-    return `${lines.join('\n')}\n`;
+    // names in it (the output, a partial file) reach a terminal
+    return `${lines.map(escapeControls).join('\n')}\n`;
   }
 }
 

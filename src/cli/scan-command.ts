@@ -142,7 +142,13 @@ async function scan(
           interrupted: true,
           ...(partial ? { output: partial } : {}),
           notes: [
-            stoppedNote(stats.rows, lastLine, options.output, partial),
+            stoppedNote(
+              stats.rows,
+              lastLine,
+              sink.direct ? null : options.output,
+              partial,
+              options.output,
+            ),
             ...notices.lines,
           ],
         }),
@@ -175,10 +181,11 @@ function stoppedNote(
   lastLine: number,
   output: string | null,
   partial: string | null,
+  direct: string | null,
 ): string {
   const where =
     output === null
-      ? 'they were written to stdout'
+      ? `they were written to ${direct ?? 'stdout'}`
       : `they are in ${partial ?? '?'}; ${output} was not written`;
   if (rows === 0) return `stopped before the first data row was finished`;
   return `stopped after data row ${rows} (input line ${lastLine}): the first ${rows} rows are complete, in input order; ${where}`;
