@@ -39,7 +39,7 @@ export type OutputTarget =
   /** A regular file (new, or replaced with --force): temp file, then publish. */
   | { kind: 'file'; path: string }
   /** A FIFO or character device: written into directly, never replaced. */
-  | { kind: 'device'; path: string };
+  | { kind: 'device'; path: string; fifo: boolean };
 
 /**
  * Decides how to write `path`: a FIFO or a character device (`/dev/null`,
@@ -74,7 +74,9 @@ export function resolveOutput(path: string, force: boolean): OutputTarget {
       `output ${shownPath(path)} is a directory`,
     );
   }
-  if (st.isFIFO() || st.isCharacterDevice()) return { kind: 'device', path };
+  if (st.isFIFO() || st.isCharacterDevice()) {
+    return { kind: 'device', path, fifo: st.isFIFO() };
+  }
   if (!st.isFile()) {
     throw new OutputError(
       'EXO_OUTPUT_NOT_FILE',

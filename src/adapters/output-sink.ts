@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { createWriteStream, unlinkSync } from 'node:fs';
+import { createWriteStream, open as fsOpen, unlinkSync } from 'node:fs';
+import { Socket } from 'node:net';
 import { readdir, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { once } from 'node:events';
@@ -137,6 +138,21 @@ async function openFile(
 }
 
 /**
+ * Opens a FIFO for writing (waiting, off the main thread, for a reader) as
+ * a non-blocking pipe: a write the reader does not take waits in the event
+ * loop, where a signal or an abort can end it, not in a thread blocked in
+ * write(2) that would keep the process alive.
+ */
+async function openPipe(path: string, shown: string): Promise<Writable> {
+  const fd = await new Promise<number>((resolve, reject) =>
+    fsOpen(path, 'w', (err, fd) => (err ? reject(err) : resolve(fd))),
+  ).catch((err: unknown) => {
+    throw writeError(shown, err as Error);
+  });
+  return new Socket({ fd, readable: false, writable: true });
+}
+
+/**
  * Opens a CSV (csv-stringify) or JSONL sink. A regular file is written to a
  * temporary name beside the target and published at `close`, so a killed or
  * interrupted run never leaves half a file under the real name; a kill -9
@@ -160,7 +176,9 @@ export async function openSink(options: SinkOptions): Promise<ScanSink> {
     );
     target = await openFile(tmp, 'wx', where);
   } else if (output?.kind === 'device') {
-    target = await openFile(output.path, 'w', where);
+    target = output.fifo
+      ? await openPipe(output.path, where)
+      : await openFile(output.path, 'w', where);
   } else {
     target = options.stdout ?? process.stdout;
     ownTarget = false;

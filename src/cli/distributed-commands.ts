@@ -601,6 +601,7 @@ export async function runDistributedScan(
       blocking = await connectRedis(url, { role: 'worker' });
       await warnEviction(command, io);
       const queue = openChunkQueue(command, prefix);
+      let collected = false;
       try {
         await enqueueScan({
           redis: command,
@@ -639,6 +640,7 @@ export async function runDistributedScan(
               chunkIntervalMs: 0,
               name: `${hostname()}:${process.pid}:${i}`,
               log,
+              logConnectionErrors: false,
             }),
           );
         }
@@ -673,9 +675,12 @@ export async function runDistributedScan(
             ),
           );
         }
+        collected = true;
         return 0;
       } finally {
-        await Promise.all(running.map((w) => w.close()));
+        // A failed scan gives its chunks up: no point finishing them.
+        const giveUp = !collected && !interrupt.signal.aborted;
+        await Promise.all(running.map((w) => w.close(giveUp)));
         await queue.close();
       }
     } catch (err) {

@@ -193,6 +193,9 @@ if (isEntryPoint()) {
   ).then(
     (code) => {
       process.exitCode = code;
+      // The command is over: a library's leftover timer or socket (BullMQ
+      // after a Redis restart) must not keep the process alive.
+      setTimeout(() => process.exit(), 2000).unref();
     },
     (err: unknown) => {
       process.stderr.write(`exoscope: ${String(err)}\n`);

@@ -3,7 +3,7 @@
  * a user runs it, with live access to the child (signals, memory, stdin),
  * record builders for the fake DNS server, and checks on the CSV written.
  */
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import type {
   ChildProcess,
   ChildProcessWithoutNullStreams,
@@ -235,3 +235,27 @@ export function runCliToFile(
 /** A raw BEL or ESC: what must never reach a terminal from a name. */
 // eslint-disable-next-line no-control-regex
 export const RAW_CONTROL = /[\x07\x1b]/;
+
+/**
+ * A tmpfs of `size` mounted on a fresh directory: a file system that fills
+ * up. Null when mounting is not allowed (not root); `/dev/full` then stands
+ * in for a full disk.
+ */
+export function smallTmpfs(
+  size = '16k',
+): { dir: string; remove(): void } | null {
+  const { dir, remove } = tempDir('tmpfs');
+  try {
+    execFileSync('mount', ['-t', 'tmpfs', '-o', `size=${size}`, 'tmpfs', dir]);
+  } catch {
+    remove();
+    return null;
+  }
+  return {
+    dir,
+    remove() {
+      execFileSync('umount', [dir]);
+      remove();
+    },
+  };
+}

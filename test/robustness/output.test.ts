@@ -31,6 +31,7 @@ import {
   runCli,
   RAW_CONTROL,
   runCliToFile,
+  smallTmpfs,
   startCli,
   tempDir,
   tempFiles,
@@ -451,36 +452,23 @@ describe('robustness: output files (issue #16)', () => {
     );
 
     // A 16 KiB tmpfs (root only): the temporary file fills it.
-    const dir = tempDir('tmpfs');
-    try {
-      execFileSync('mount', [
-        '-t',
-        'tmpfs',
-        '-o',
-        'size=16k',
-        'tmpfs',
-        dir.dir,
-      ]);
-    } catch {
-      dir.remove();
-      return; // not root: /dev/full above is the proof
-    }
+    const fs = smallTmpfs();
+    if (fs === null) return; // not root: /dev/full above is the proof
     try {
       const big = input(
         'big.txt',
         `${Array.from({ length: 400 }, (_, i) => `client${i % 40}.test`).join('\n')}\n`,
       );
-      const out = join(dir.dir, 'results.csv');
+      const out = join(fs.dir, 'results.csv');
       const run = await runCli(['scan', big, '-o', out, ...dns()]);
       expectOneLineError(
         run,
         1,
         /cannot write .*results\.csv: ENOSPC: no space left on device/,
       );
-      expect(readdirSync(dir.dir)).toEqual([]);
+      expect(readdirSync(fs.dir)).toEqual([]);
     } finally {
-      execFileSync('umount', [dir.dir]);
-      dir.remove();
+      fs.remove();
     }
   });
 
