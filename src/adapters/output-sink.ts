@@ -7,7 +7,7 @@ import { once } from 'node:events';
 import type { Writable } from 'node:stream';
 import { stringify } from 'csv-stringify';
 import type { Stringifier } from 'csv-stringify';
-import { outputHeader, renderRow } from '../core/output-row.js';
+import { hasExtraFields, outputHeader, renderRow } from '../core/output-row.js';
 import type { RenderedRow } from '../core/output-row.js';
 import type { RowReport } from '../core/report.js';
 import {
@@ -40,6 +40,8 @@ export interface SinkOptions {
 
 /** Where reports go, in order. */
 export interface ReportSink {
+  /** Rows written so far that had more fields than the header (flagged). */
+  readonly extraFieldRows: number;
   write(report: RowReport): Promise<void>;
   /** Writes a row already rendered for this format (see `renderRow`). */
   writeRendered(row: RenderedRow): Promise<void>;
@@ -233,8 +235,12 @@ export async function openSink(options: SinkOptions): Promise<ScanSink> {
     if (failure) throw failure;
     if (!out.write(chunk)) await wait(out, 'drain');
   };
-  const writeRendered = (row: RenderedRow): Promise<void> =>
-    push(csv ? row : `${JSON.stringify(row)}\n`);
+  let extraFieldRows = 0;
+  const width = options.inputHeader.length;
+  const writeRendered = (row: RenderedRow): Promise<void> => {
+    if (hasExtraFields(row, width)) extraFieldRows++;
+    return push(csv ? row : `${JSON.stringify(row)}\n`);
+  };
   const finish = async (): Promise<void> => {
     if (ownTarget) {
       if (csv) csv.end();
@@ -262,6 +268,9 @@ export async function openSink(options: SinkOptions): Promise<ScanSink> {
   };
   return {
     direct: tmp === null,
+    get extraFieldRows() {
+      return extraFieldRows;
+    },
     write: (report) =>
       writeRendered(renderRow(report, options.format, options.inputHeader)),
     writeRendered,

@@ -50,6 +50,7 @@ import {
   parse,
 } from './options.js';
 import { Notices } from './notices.js';
+import { extraFieldsNote } from './progress.js';
 import type { ScanOptions } from './options.js';
 import { EXIT_INTERRUPTED } from './scan-command.js';
 import type { ScanIo } from './scan-command.js';
@@ -830,6 +831,7 @@ function summary(
   output: string | null,
 ): string {
   const s = Math.max((Date.now() - started) / 1000, 0.001);
+  const extra = extraFieldsNote(result.extraFieldRows);
   const fmt = (m: Map<string, number>): string =>
     [...m.entries()]
       .sort((a, b) => b[1] - a[1])
@@ -838,6 +840,7 @@ function summary(
   return (
     `exoscope: ${what}: ${result.rows} rows in ${s.toFixed(1)} s (${Math.round(result.rows / s)} rows/s)${output ? ` -> ${escapeControls(output)}` : ''}\n` +
     `  classification: ${fmt(result.classification)}\n` +
-    `  status: ${fmt(result.status)}\n`
+    `  status: ${fmt(result.status)}\n` +
+    (extra ? `${extra}\n` : '')
   );
 }

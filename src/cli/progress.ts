@@ -32,6 +32,8 @@ export class RunStats {
     skipped?: { blank: number; comment: number };
     interrupted?: boolean;
     output?: string;
+    /** Rows that had more fields than the header. */
+    extraFieldRows?: number;
     /** More lines, each shown indented. */
     notes?: readonly string[];
   }): string {
@@ -46,10 +48,18 @@ export class RunStats {
         `  skipped input lines: ${extra.skipped.blank} blank, ${extra.skipped.comment} comment`,
       );
     }
+    const extraFields = extraFieldsNote(extra.extraFieldRows ?? 0);
+    if (extraFields) lines.push(extraFields);
     for (const note of extra.notes ?? []) lines.push(`  ${note}`);
     // names in it (the output, a partial file) reach a terminal
     return `${lines.map(escapeControls).join('\n')}\n`;
   }
+}
+
+/** The summary line counting rows with more fields than the header, if any. */
+export function extraFieldsNote(rows: number): string | null {
+  if (rows === 0) return null;
+  return `  rows with more fields than the header: ${rows} (flag extra-fields; see their error column)`;
 }
 
 /**

@@ -140,6 +140,7 @@ async function scan(
         stats.summary({
           skipped: source.skipped,
           interrupted: true,
+          extraFieldRows: sink.extraFieldRows,
           ...(partial ? { output: partial } : {}),
           notes: [
             stoppedNote(
@@ -164,6 +165,7 @@ async function scan(
       io.stderr.write(
         stats.summary({
           skipped: source.skipped,
+          extraFieldRows: sink.extraFieldRows,
           ...(options.output ? { output: options.output } : {}),
           notes,
         }),

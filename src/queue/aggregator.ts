@@ -52,6 +52,8 @@ export interface CollectResult {
   chunks: number;
   /** Rows per classification and per status, for the summary. */
   classification: Map<string, number>;
+  /** Rows that had more fields than the header (flagged extra-fields). */
+  extraFieldRows: number;
   status: Map<string, number>;
 }
 
@@ -159,7 +161,13 @@ export async function collectScan(
   } else {
     await redis.del(...allScanKeys(keys));
   }
-  return { rows, chunks: state.meta.chunks ?? 0, classification, status };
+  return {
+    rows,
+    chunks: state.meta.chunks ?? 0,
+    classification,
+    status,
+    extraFieldRows: sink.extraFieldRows,
+  };
 }
 
 interface ScanState {
