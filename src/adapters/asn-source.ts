@@ -3,9 +3,11 @@
  * the `@ip-location-db/asn` npm package, a user's file given with `--asn-db`,
  * and Team Cymru's IP-to-ASN DNS interface.
  */
+import { createHash } from 'node:crypto';
 import {
   mkdir,
   readFile,
+  readdir,
   rename,
   stat,
   unlink,
@@ -384,17 +386,25 @@ async function readCachedTable(path: string): Promise<AsnTable | null> {
   }
 }
 
-/** Keeps the built table for later runs; a cache that cannot be written is skipped. */
-async function writeCachedTable(path: string, table: AsnTable): Promise<void> {
+/**
+ * Keeps the built table for later runs; a cache that cannot be written is
+ * skipped. Whether it was written.
+ */
+async function writeCachedTable(
+  path: string,
+  table: AsnTable,
+): Promise<boolean> {
   const bytes = encodeAsnTable(table);
-  if (!bytes) return;
+  if (!bytes) return false;
   const tmp = `${path}.${process.pid}.${Date.now()}.tmp`;
   try {
     await mkdir(dirname(path), { recursive: true });
     await writeFile(tmp, bytes);
     await rename(tmp, path);
+    return true;
   } catch {
     await unlink(tmp).catch(() => undefined);
+    return false;
   }
 }
 
@@ -424,7 +434,9 @@ export function createPackagedAsnSource(
     const hit = cached ? await readCachedTable(cached) : null;
     if (hit) return hit;
     const table = await buildPackagedTable(dir);
-    if (cached) await writeCachedTable(cached, table);
+    if (cached && (await writeCachedTable(cached, table))) {
+      await removeStaleCaches(cached);
+    }
     return table;
   };
   return new LoadedSource(
@@ -437,23 +449,52 @@ export function createPackagedAsnSource(
   );
 }
 
-/** The cache file's name: the dataset's version and the files' sizes and times. */
+/** Cache files of the packaged table: `asn-<key>.bin`. */
+const CACHE_FILE = /^asn-.+\.bin$/;
+
+/**
+ * The cache file's name, from the dataset's content, never its times (an
+ * `npm ci` rewrites the files unchanged): the package's version and the
+ * files' sizes; a folder without a version (tests, a copied dataset) by a
+ * hash of the files themselves.
+ */
 async function cacheName(dir: string): Promise<string> {
-  const parts: string[] = [];
-  for (const family of ['v4', 'v6']) {
-    const st = await stat(join(dir, `asn-ip${family}-num.csv`));
-    parts.push(`${st.size}-${Math.floor(st.mtimeMs)}`);
-  }
-  let version = 'unknown';
+  const files = ['v4', 'v6'].map((f) => join(dir, `asn-ip${f}-num.csv`));
+  let version: string | null = null;
   try {
     const pkg = JSON.parse(
       await readFile(join(dir, 'package.json'), 'utf8'),
     ) as { version?: unknown };
     if (typeof pkg.version === 'string') version = pkg.version;
   } catch {
-    // a data folder without package.json (tests, --asn-db style folders)
+    // a data folder without package.json
   }
-  return `asn-${version}-${parts.join('-')}.bin`.replace(/[^\w.-]/g, '_');
+  let key: string;
+  if (version !== null) {
+    const sizes = await Promise.all(
+      files.map(async (f) => (await stat(f)).size),
+    );
+    key = `${version}-${sizes.join('-')}`;
+  } else {
+    const hash = createHash('sha256');
+    for (const f of files) hash.update(await readFile(f));
+    key = hash.digest('hex').slice(0, 32);
+  }
+  return `asn-${key}.bin`.replace(/[^\w.-]/g, '_');
+}
+
+/**
+ * Removes the cache files of other dataset versions beside `keep`: one file
+ * per dataset, not one more after every update.
+ */
+async function removeStaleCaches(keep: string): Promise<void> {
+  const dir = dirname(keep);
+  const names = await readdir(dir).catch(() => [] as string[]);
+  for (const name of names) {
+    if (CACHE_FILE.test(name) && name !== basename(keep)) {
+      await unlink(join(dir, name)).catch(() => undefined);
+    }
+  }
 }
 
 async function buildPackagedTable(dir: string): Promise<AsnTable> {

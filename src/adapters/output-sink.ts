@@ -1,27 +1,26 @@
 import { randomBytes } from 'node:crypto';
-import { createWriteStream, existsSync, renameSync, statSync } from 'node:fs';
-import { readdir, rename, unlink } from 'node:fs/promises';
-import { basename, dirname, extname, join } from 'node:path';
+import { createWriteStream, open as fsOpen, unlinkSync } from 'node:fs';
+import { Socket } from 'node:net';
+import { readdir, unlink } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
 import { once } from 'node:events';
 import type { Writable } from 'node:stream';
 import { stringify } from 'csv-stringify';
 import type { Stringifier } from 'csv-stringify';
-import { outputHeader, renderRow } from '../core/output-row.js';
+import { hasExtraFields, outputHeader, renderRow } from '../core/output-row.js';
 import type { RenderedRow } from '../core/output-row.js';
 import type { RowReport } from '../core/report.js';
 import type { Delimiter } from './csv-source.js';
+import {
+  OutputError,
+  keepUnderFreeName,
+  keepUnderFreeNameSync,
+  publish,
+  resolveOutput,
+  shownPath,
+} from './output-file.js';
 
-/** An output error: exit code 1 with a one-line message. */
-export class OutputError extends Error {
-  override readonly name = 'OutputError';
-  constructor(
-    readonly code: 'EXO_OUTPUT_EXISTS' | 'EXO_OUTPUT_UNWRITABLE',
-    message: string,
-    options?: ErrorOptions,
-  ) {
-    super(message, options);
-  }
-}
+export { OutputError, partialPath } from './output-file.js';
 
 export interface SinkOptions {
   /** File path, or null for stdout. */
@@ -29,20 +28,31 @@ export interface SinkOptions {
   format: 'csv' | 'jsonl';
   /** The input's column names, carried through before the result columns. */
   inputHeader: readonly string[];
-  /** Replace an existing file. */
+  /** Replace an existing regular file. */
   force: boolean;
   /** CSV field delimiter. Default `,`. */
   delimiter?: Delimiter;
   /** For tests and pipes: where to write when `path` is null. Default stdout. */
   stdout?: Writable;
+  /**
+   * Stops a write waiting for room (a full pipe, a stuck reader): the wait
+   * rejects with the signal's reason.
+   */
+  signal?: AbortSignal;
 }
 
 /** Where reports go, in order. */
 export interface ReportSink {
+  /** Rows written so far that had more fields than the header (flagged). */
+  readonly extraFieldRows: number;
   write(report: RowReport): Promise<void>;
   /** Writes a row already rendered for this format (see `renderRow`). */
   writeRendered(row: RenderedRow): Promise<void>;
-  /** Ends the output; a file is renamed into place only now. */
+  /**
+   * Ends the output; a file is published under its name only now, and never
+   * over a file that appeared meanwhile unless --force (then it throws
+   * `EXO_OUTPUT_EXISTS` naming where the rows were kept).
+   */
   close(): Promise<void>;
   /** Stops without publishing: the temporary file is removed. */
   abort(): Promise<void>;
@@ -51,28 +61,24 @@ export interface ReportSink {
 /** What `openSink` returns: a {@link ReportSink} that can also stop short. */
 export interface ScanSink extends ReportSink {
   /**
+   * True when rows go straight to their destination (stdout, a FIFO, a
+   * device): what is written is out, and there is no partial file.
+   */
+  readonly direct: boolean;
+  /**
    * Ends the output after the rows written so far and publishes them as a
-   * partial result: a file goes to {@link partialPath} (replacing one left
-   * by an earlier interrupted run), never to the target itself. Returns that
-   * path, or null for stdout (the rows are already out).
+   * partial result: a file goes to a free name like {@link partialPath}
+   * (never over an existing file), never to the target itself. Returns that
+   * path, or null when the rows went out directly.
    */
   closePartial(): Promise<string | null>;
   /**
    * For a hard stop (a second Ctrl-C), synchronously: keeps the rows already
-   * in the temporary file under {@link partialPath} and returns that path;
-   * null for stdout or when that fails. Rows still buffered are lost, and the
-   * file holds whole rows only.
+   * in the temporary file under a free partial name and returns it; null
+   * when the rows went out directly or that fails. Rows still buffered are
+   * lost, and the file holds whole rows only.
    */
   abandonSync(): string | null;
-}
-
-/**
- * Where an interrupted run leaves its rows: `results.partial.csv` for
- * `results.csv`, so that a partial result is never mistaken for a whole one.
- */
-export function partialPath(path: string): string {
-  const ext = extname(path);
-  return `${path.slice(0, path.length - ext.length)}.partial${ext}`;
 }
 
 /** `.<name>.<pid>.<random>.tmp`, beside the target. */
@@ -111,52 +117,92 @@ function isRunning(pid: number): boolean {
   }
 }
 
+/** A write error as one line: `ENOSPC: no space left on device`. */
+function writeError(where: string, err: Error): OutputError {
+  const reason = err.message.replace(/, (write|open|close)\b.*$/, '');
+  return new OutputError(
+    'EXO_OUTPUT_UNWRITABLE',
+    `cannot write ${where}: ${reason}`,
+    { cause: err },
+  );
+}
+
+/** Opens `path` for writing; a one-line error when it cannot be opened. */
+async function openFile(
+  path: string,
+  flags: string,
+  shown: string,
+): Promise<Writable> {
+  const file = createWriteStream(path, { flags });
+  try {
+    await once(file, 'open');
+  } catch (err) {
+    throw writeError(shown, err as Error);
+  }
+  return file;
+}
+
 /**
- * Opens a CSV (csv-stringify) or JSONL sink. A file is written to a temporary
- * name beside the target and renamed at `close`, so a killed or interrupted
- * run never leaves half a file under the real name. A kill -9 can leave the
- * hidden temporary file; the next run of the same output removes it.
+ * Opens a FIFO for writing (waiting, off the main thread, for a reader) as
+ * a non-blocking pipe: a write the reader does not take waits in the event
+ * loop, where a signal or an abort can end it, not in a thread blocked in
+ * write(2) that would keep the process alive.
+ */
+async function openPipe(path: string, shown: string): Promise<Writable> {
+  const fd = await new Promise<number>((resolve, reject) =>
+    fsOpen(path, 'w', (err, fd) => (err ? reject(err) : resolve(fd))),
+  ).catch((err: unknown) => {
+    throw writeError(shown, err as Error);
+  });
+  return new Socket({ fd, readable: false, writable: true });
+}
+
+/**
+ * Opens a CSV (csv-stringify) or JSONL sink. A regular file is written to a
+ * temporary name beside the target and published at `close`, so a killed or
+ * interrupted run never leaves half a file under the real name; a kill -9
+ * can leave the hidden temporary file, which the next run of the same output
+ * removes (any other exit removes it at once). A FIFO or device is written
+ * into directly. A write error (a full disk, a closed pipe) fails the next
+ * write or `close` with `EXO_OUTPUT_UNWRITABLE`; no wait outlives it.
  */
 export async function openSink(options: SinkOptions): Promise<ScanSink> {
-  const { path } = options;
+  const output =
+    options.path === null ? null : resolveOutput(options.path, options.force);
+  const where = output === null ? 'stdout' : shownPath(output.path);
   let target: Writable;
-  let ownTarget = false;
+  let ownTarget = true;
   let tmp: string | null = null;
-  if (path !== null) {
-    if (existsSync(path)) {
-      if (statSync(path).isDirectory()) {
-        throw new OutputError(
-          'EXO_OUTPUT_UNWRITABLE',
-          `output ${path} is a directory`,
-        );
-      }
-      if (!options.force) {
-        throw new OutputError(
-          'EXO_OUTPUT_EXISTS',
-          `output ${path} exists; use --force to replace it`,
-        );
-      }
-    }
-    await removeStaleTemps(path);
+  if (output?.kind === 'file') {
+    await removeStaleTemps(output.path);
     tmp = join(
-      dirname(path),
-      `.${basename(path)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`,
+      dirname(output.path),
+      `.${basename(output.path)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`,
     );
-    const file = createWriteStream(tmp, { flags: 'wx' });
-    try {
-      await once(file, 'open');
-    } catch (err) {
-      throw new OutputError(
-        'EXO_OUTPUT_UNWRITABLE',
-        `cannot write ${path}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`,
-        { cause: err },
-      );
-    }
-    target = file;
-    ownTarget = true;
+    target = await openFile(tmp, 'wx', where);
+  } else if (output?.kind === 'device') {
+    target = output.fifo
+      ? await openPipe(output.path, where)
+      : await openFile(output.path, 'w', where);
   } else {
     target = options.stdout ?? process.stdout;
+    ownTarget = false;
   }
+  // Any exit before the file is published (process.exit on a second
+  // signal, an error) removes the temporary file.
+  const removeTemp = (): void => {
+    if (tmp === null) return;
+    try {
+      unlinkSync(tmp);
+    } catch {
+      // already gone
+    }
+  };
+  process.on('exit', removeTemp);
+  const settled = (): void => {
+    tmp = null;
+    process.off('exit', removeTemp);
+  };
 
   const header = outputHeader(options.inputHeader);
   let out: Writable = target;
@@ -171,63 +217,98 @@ export async function openSink(options: SinkOptions): Promise<ScanSink> {
     csv.pipe(target, { end: ownTarget });
     out = csv;
   }
-  let failure: Error | null = null;
-  out.on('error', (err: Error) => (failure ??= err));
-  target.on('error', (err: Error) => (failure ??= err));
+  // A failed target stops taking data, so 'drain', 'end' and 'finish' never
+  // come: every wait also ends on the first error (or the caller's signal).
+  let failure: OutputError | null = null;
+  const failed = new AbortController();
+  const onError = (err: Error): void => {
+    failure ??= writeError(where, err);
+    failed.abort(failure);
+  };
+  out.on('error', onError);
+  target.on('error', onError);
+  const stop = options.signal
+    ? AbortSignal.any([failed.signal, options.signal])
+    : failed.signal;
+  const wait = async (stream: Writable, event: string): Promise<void> => {
+    if (failure) throw failure;
+    try {
+      await once(stream, event, { signal: stop });
+    } catch (err) {
+      throw failure ?? (stop.aborted ? (stop.reason as Error) : err);
+    }
+  };
 
   const push = async (chunk: unknown): Promise<void> => {
     if (failure) throw failure;
-    if (!out.write(chunk)) await once(out, 'drain');
+    if (!out.write(chunk)) await wait(out, 'drain');
   };
-
-  const writeRendered = (row: RenderedRow): Promise<void> =>
-    push(csv ? row : `${JSON.stringify(row)}\n`);
+  let extraFieldRows = 0;
+  const width = options.inputHeader.length;
+  const writeRendered = (row: RenderedRow): Promise<void> => {
+    if (hasExtraFields(row, width)) extraFieldRows++;
+    return push(csv ? row : `${JSON.stringify(row)}\n`);
+  };
   const finish = async (): Promise<void> => {
-    if (csv) {
-      csv.end();
-      await once(csv, 'end');
-    }
     if (ownTarget) {
-      if (!csv) target.end();
-      if (!target.writableFinished) await once(target, 'finish');
+      if (csv) csv.end();
+      else target.end();
+      if (!target.writableFinished) await wait(target, 'finish');
+    } else {
+      if (csv) {
+        csv.end();
+        if (!csv.readableEnded) await wait(csv, 'end');
+      }
+      // Every row handed to stdout is written (or its error known) before
+      // the run may say it succeeded.
+      await new Promise<void>((resolve, reject) =>
+        target.write('', (err) => (err ? reject(err) : resolve())),
+      ).catch((err: unknown) => onError(err as Error));
     }
     if (failure) throw failure;
   };
+  const abort = async (): Promise<void> => {
+    csv?.destroy();
+    if (ownTarget) target.destroy();
+    const file = tmp;
+    settled();
+    if (file) await unlink(file).catch(() => undefined);
+  };
   return {
+    direct: tmp === null,
+    get extraFieldRows() {
+      return extraFieldRows;
+    },
     write: (report) =>
       writeRendered(renderRow(report, options.format, options.inputHeader)),
     writeRendered,
     async close() {
       await finish();
-      if (tmp && path) await rename(tmp, path);
+      const file = tmp;
+      if (!file || !output) return;
+      try {
+        await publish(file, output.path, options.force);
+      } catch (err) {
+        // Kept under another name: no longer ours to remove.
+        if (err instanceof OutputError) settled();
+        throw err;
+      }
+      settled();
     },
     async closePartial() {
       await finish();
-      if (!tmp || !path) return null;
-      const partial = partialPath(path);
-      try {
-        await rename(tmp, partial);
-      } catch (err) {
-        throw new OutputError(
-          'EXO_OUTPUT_UNWRITABLE',
-          `cannot write ${partial}: ${(err as NodeJS.ErrnoException).code ?? String(err)}; the rows so far are in ${tmp}`,
-          { cause: err },
-        );
-      }
-      return partial;
+      const file = tmp;
+      settled();
+      if (!file || !output) return null;
+      return keepUnderFreeName(file, output.path, 'partial');
     },
-    async abort() {
-      out.destroy();
-      if (tmp) await unlink(tmp).catch(() => undefined);
-    },
+    abort,
     abandonSync() {
-      if (!tmp || !path) return null;
-      try {
-        renameSync(tmp, partialPath(path));
-        return partialPath(path);
-      } catch {
-        return null;
-      }
+      const file = tmp;
+      if (!file || !output) return null;
+      const kept = keepUnderFreeNameSync(file, output.path, 'partial');
+      if (kept) settled();
+      return kept;
     },
   };
 }

@@ -3,12 +3,12 @@
  * and `scan --redis` (all four in one process). Parses options, wires the
  * core's deps and the queue layer together, prints, returns the exit code.
  */
-import { existsSync, statSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { basename } from 'node:path';
 import type { Redis } from 'ioredis';
 import { openSource } from '../adapters/csv-source.js';
-import { OutputError, openSink } from '../adapters/output-sink.js';
+import { resolveOutput } from '../adapters/output-file.js';
+import { openSink } from '../adapters/output-sink.js';
 import { buildScanDeps, preflight } from '../adapters/scan-deps.js';
 import type { BuiltDeps } from '../adapters/scan-deps.js';
 import { domainScanner } from '../core/report.js';
@@ -512,7 +512,11 @@ async function runCollect(
     }
     const queue = openChunkQueue(redis, prefix);
     const interrupt = new AbortController();
-    const onSignal = (): void => interrupt.abort(new Error('interrupted'));
+    const onSignal = (): void => {
+      // a second signal: at once (the temporary file goes with the process)
+      if (interrupt.signal.aborted) process.exit(EXIT_INTERRUPTED);
+      interrupt.abort(new Error('interrupted'));
+    };
     process.on('SIGINT', onSignal);
     process.on('SIGTERM', onSignal);
     const started = Date.now();
@@ -531,6 +535,7 @@ async function runCollect(
             force,
             delimiter: delimiter ?? meta.delimiter,
             stdout: io.stdout,
+            signal: interrupt.signal,
           }),
         wait: !values['no-wait'],
         keepSeconds,
@@ -631,6 +636,7 @@ export async function runDistributedScan(
       blocking = await connectRedis(url, { role: 'worker' });
       await warnEviction(command, io);
       const queue = openChunkQueue(command, prefix);
+      let collected = false;
       try {
         await enqueueScan({
           redis: command,
@@ -670,6 +676,7 @@ export async function runDistributedScan(
               chunkIntervalMs: 0,
               name: `${hostname()}:${process.pid}:${i}`,
               log,
+              logConnectionErrors: false,
             }),
           );
         }
@@ -686,6 +693,7 @@ export async function runDistributedScan(
               force: options.force,
               delimiter: meta.delimiter,
               stdout: io.stdout,
+              signal: interrupt.signal,
             }),
           wait: true,
           keepSeconds: 0,
@@ -707,9 +715,12 @@ export async function runDistributedScan(
             ),
           );
         }
+        collected = true;
         return 0;
       } finally {
-        await Promise.all(running.map((w) => w.close()));
+        // A failed scan gives its chunks up: no point finishing them.
+        const giveUp = !collected && !interrupt.signal.aborted;
+        await Promise.all(running.map((w) => w.close(giveUp)));
         await queue.close();
       }
     } catch (err) {
@@ -788,21 +799,9 @@ async function warnEviction(redis: Redis, io: ScanIo): Promise<void> {
   if (warning) io.stderr.write(`exoscope: ${warning}\n`);
 }
 
-/** Fails before any work when the output exists and --force is not given. */
+/** Fails before any work when the output cannot be written (see resolveOutput). */
 function checkOutput(path: string | null, force: boolean): void {
-  if (path === null || !existsSync(path)) return;
-  if (statSync(path).isDirectory()) {
-    throw new OutputError(
-      'EXO_OUTPUT_UNWRITABLE',
-      `output ${path} is a directory`,
-    );
-  }
-  if (!force) {
-    throw new OutputError(
-      'EXO_OUTPUT_EXISTS',
-      `output ${path} exists; use --force to replace it`,
-    );
-  }
+  if (path !== null) resolveOutput(path, force);
 }
 
 function help(io: ScanIo, text: string): number {
@@ -885,6 +884,7 @@ function summary(
     byClass: result.classification,
     byStatus: result.status,
     skipped: result.skipped,
+    extraFieldRows: result.extraFieldRows,
     ...(output ? { output } : {}),
     notes,
   });

@@ -3,6 +3,7 @@ import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { setFlagsFromString } from 'node:v8';
 import { packageVersion } from '../adapters/package-version.js';
+import { escapeControls } from '../core/untrusted-text.js';
 import { closestWord } from './flag-suggest.js';
 import { isUsageError, parseScanArgs, UsageError } from './options.js';
 import { runScan } from './scan-command.js';
@@ -160,17 +161,20 @@ export async function main(
 
 /** One line on stderr for a known error; a short line and code 1 for a bug. */
 function reportError(err: unknown, io: ScanIo): number {
+  // A message may quote a file name or a value given: escaped for the terminal.
+  const line = (text: string): boolean =>
+    io.stderr.write(`exoscope: ${escapeControls(text)}\n`);
   if (isUsageError(err)) {
-    io.stderr.write(`exoscope: ${(err as Error).message}\n`);
+    line((err as Error).message);
     return 2;
   }
   const code = (err as { code?: unknown }).code;
   if (typeof code === 'string' && code.startsWith('EXO_')) {
-    io.stderr.write(`exoscope: ${(err as Error).message}\n`);
+    line((err as Error).message);
     return 1;
   }
   const message = err instanceof Error ? err.message : String(err);
-  io.stderr.write(`exoscope: unexpected error: ${message}\n`);
+  line(`unexpected error: ${message}`);
   if (process.env.EXOSCOPE_DEBUG && err instanceof Error)
     io.stderr.write(`${err.stack}\n`);
   return 1;
@@ -206,6 +210,9 @@ if (isEntryPoint()) {
   ).then(
     (code) => {
       process.exitCode = code;
+      // The command is over: a library's leftover timer or socket (BullMQ
+      // after a Redis restart) must not keep the process alive.
+      setTimeout(() => process.exit(), 2000).unref();
     },
     (err: unknown) => {
       process.stderr.write(`exoscope: ${String(err)}\n`);

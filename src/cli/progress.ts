@@ -1,5 +1,6 @@
 import { duration } from '../core/duration.js';
 import type { RowReport } from '../core/report.js';
+import { escapeControls } from '../core/untrusted-text.js';
 
 /** Counts of a run, for the progress line and the closing summary. */
 export class RunStats {
@@ -52,6 +53,8 @@ export interface SummaryParts {
   skipped?: { blank: number; comment: number };
   interrupted?: boolean;
   output?: string;
+  /** Rows that had more fields than the header. */
+  extraFieldRows?: number;
   /** More lines, each shown indented. */
   notes?: readonly string[];
 }
@@ -73,8 +76,17 @@ export function summaryText(parts: SummaryParts): string {
       `  skipped input lines: ${skipped.blank} blank, ${skipped.comment} comment`,
     );
   }
+  const extraFields = extraFieldsNote(parts.extraFieldRows ?? 0);
+  if (extraFields) lines.push(extraFields);
   for (const note of parts.notes ?? []) lines.push(`  ${note}`);
-  return `${lines.join('\n')}\n`;
+  // names in it (the output, a partial file) reach a terminal
+  return `${lines.map(escapeControls).join('\n')}\n`;
+}
+
+/** The summary line counting rows with more fields than the header, if any. */
+export function extraFieldsNote(rows: number): string | null {
+  if (rows === 0) return null;
+  return `  rows with more fields than the header: ${rows} (flag extra-fields; see their error column)`;
 }
 
 /**

@@ -144,9 +144,16 @@ async function scan(
         stats.summary({
           skipped: source.skipped,
           interrupted: true,
+          extraFieldRows: sink.extraFieldRows,
           ...(partial ? { output: partial } : {}),
           notes: [
-            ...stoppedNotes(stats.rows, lastLine, options.output, partial),
+            ...stoppedNotes(
+              stats.rows,
+              lastLine,
+              sink.direct ? null : options.output,
+              partial,
+              options.output,
+            ),
             ...notices.lines,
           ],
         }),
@@ -162,6 +169,7 @@ async function scan(
       io.stderr.write(
         stats.summary({
           skipped: source.skipped,
+          extraFieldRows: sink.extraFieldRows,
           ...(options.output ? { output: options.output } : {}),
           notes,
         }),
@@ -193,10 +201,11 @@ function stoppedNotes(
   lastLine: number,
   output: string | null,
   partial: string | null,
+  direct: string | null,
 ): string[] {
   const where =
     output === null
-      ? 'they were written to stdout'
+      ? `they were written to ${direct ?? 'stdout'}`
       : `they are in ${partial ?? '?'}; ${output} was not written`;
   if (rows === 0) return [`stopped before the first data row was finished`];
   return [

@@ -165,13 +165,47 @@ function list(items: string[]): string {
 /** A row as the sink writes it: CSV cells, or a JSON record. */
 export type RenderedRow = string[] | Record<string, unknown>;
 
-/** Renders one report for the chosen format (what a queue worker stores). */
+/** The flag of a row with more fields than the input's header. */
+export const EXTRA_FIELDS_FLAG = 'extra-fields';
+
+/**
+ * Renders one report for the chosen format (what a queue worker stores). A
+ * row with more non-empty fields than the header has is flagged
+ * {@link EXTRA_FIELDS_FLAG} with a note in `error`: the CSV has no column
+ * for them (its header is written first), JSONL keeps them as `extra_1`...
+ */
 export function renderRow(
   r: RowReport,
   format: 'csv' | 'jsonl',
   inputHeader: readonly string[],
 ): RenderedRow {
-  return format === 'csv'
-    ? csvCells(r, inputHeader.length)
-    : jsonRecord(r, inputHeader);
+  const width = inputHeader.length;
+  const extra = r.fields.slice(width);
+  if (extra.some((cell) => cell.trim() !== '')) {
+    const where =
+      format === 'csv'
+        ? 'not in the CSV output (use -f jsonl to keep them)'
+        : 'kept in input as extra_1...';
+    const note = `the row has ${r.fields.length} fields, the header ${width}: the ${extra.length} extra ones are ${where}`;
+    r = {
+      ...r,
+      flags: [...r.flags, EXTRA_FIELDS_FLAG],
+      error: r.error ? `${r.error}; ${note}` : note,
+    };
+  }
+  if (format === 'csv') return csvCells(r, width);
+  const record = jsonRecord(r, inputHeader);
+  if (extra.length > 0 && r.flags.includes(EXTRA_FIELDS_FLAG)) {
+    const input = record.input as Record<string, string>;
+    extra.forEach((cell, i) => (input[`extra_${i + 1}`] = cell));
+  }
+  return record;
+}
+
+/** Whether a rendered row carries the {@link EXTRA_FIELDS_FLAG}. */
+export function hasExtraFields(row: RenderedRow, width: number): boolean {
+  const flags = Array.isArray(row)
+    ? (row[width + RESULT_COLUMNS.indexOf('flags')] ?? '').split(';')
+    : (row.flags as string[] | undefined);
+  return flags?.includes(EXTRA_FIELDS_FLAG) ?? false;
 }

@@ -4,7 +4,7 @@ import { RESULT_COLUMNS } from '../core/output-row.js';
 import type { RenderedRow } from '../core/output-row.js';
 import { unpackRendered } from './chunk-codec.js';
 import type { ChunkQueue } from './chunk-queue.js';
-import { QueueError } from './queue-error.js';
+import { QueueError, scanLost } from './queue-error.js';
 import { allScanKeys, chunkJobId, scanKeys } from './scan-keys.js';
 import type { ScanKeys } from './scan-keys.js';
 import { chunkRows, readMeta } from './scan-meta.js';
@@ -52,6 +52,8 @@ export interface CollectResult {
   chunks: number;
   /** Rows per classification and per status, for the summary. */
   classification: Map<string, number>;
+  /** Rows that had more fields than the header (flagged extra-fields). */
+  extraFieldRows: number;
   status: Map<string, number>;
   /** Input lines enqueue skipped: blank and comment. */
   skipped: { blank: number; comment: number };
@@ -70,7 +72,7 @@ export async function collectScan(
 ): Promise<CollectResult> {
   const { redis, scanId } = options;
   const keys = scanKeys(options.prefix, scanId);
-  let state = await scanState(options, keys);
+  let state = await scanState(options, keys, false);
   if (!options.wait && !finished(state)) {
     const { meta, done, failed } = state;
     throw new QueueError(
@@ -145,7 +147,7 @@ export async function collectScan(
         await findStuckChunks(options, keys, meta.chunks);
       }
       await sleep(pollMs, options.signal);
-      state = await scanState(options, keys);
+      state = await scanState(options, keys, true);
     }
     await sink.close();
   } catch (err) {
@@ -170,6 +172,7 @@ export async function collectScan(
       blank: state.meta.skippedBlank,
       comment: state.meta.skippedComment,
     },
+    extraFieldRows: sink.extraFieldRows,
   };
 }
 
@@ -184,14 +187,19 @@ interface ScanState {
 const finished = ({ meta, done }: ScanState): boolean =>
   meta.chunks !== null && done >= meta.chunks;
 
-/** Where the scan stands; throws when it does not exist or cannot finish. */
+/**
+ * Where the scan stands; throws when it does not exist or cannot finish, or
+ * when its keys vanished after it was `seen`.
+ */
 async function scanState(
   options: CollectOptions,
   keys: ScanKeys,
+  seen: boolean,
 ): Promise<ScanState> {
   const { redis, scanId } = options;
   options.signal?.throwIfAborted();
   const meta = await readMeta(redis, keys);
+  if (!meta && seen) throw scanLost(scanId);
   if (!meta) {
     throw new QueueError(
       'EXO_SCAN_NOT_FOUND',

@@ -21,11 +21,16 @@ export type ChunkQueue = Queue<ChunkJobData, { rows: number }, string>;
 
 /** The queue all scans share, on an existing connection (not closed with it). */
 export function openChunkQueue(redis: Redis, prefix: string): ChunkQueue {
-  return new Queue<ChunkJobData, { rows: number }, string>(QUEUE_NAME, {
+  const queue = new Queue<ChunkJobData, { rows: number }, string>(QUEUE_NAME, {
     connection: redis,
     prefix,
     defaultJobOptions: CHUNK_JOB_OPTIONS,
     // the events stream is BullMQ's; nothing here reads it, keep it short
     streams: { events: { maxLen: 1000 } },
   });
+  // The connection's errors are the connection's owner's to report (see
+  // connectRedis), and a command that fails says why; without a listener
+  // BullMQ prints each one as a raw multi-line dump.
+  queue.on('error', () => undefined);
+  return queue;
 }

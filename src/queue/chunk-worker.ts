@@ -6,6 +6,7 @@ import { isChunkJobData } from './chunk-codec.js';
 import { OOM_ADVICE, isRedisOom } from './queue-error.js';
 import type { ChunkOutcome, ChunkProcessor } from './chunk-processor.js';
 import { DEFAULT_WINDOW } from '../core/scan-rows.js';
+import { isConnectionError } from './redis-connection.js';
 import { QUEUE_NAME, scanKeys } from './scan-keys.js';
 
 /** Default chunk jobs one worker processes at once. */
@@ -47,6 +48,12 @@ export interface ChunkWorkerOptions {
   name?: string;
   /** One line of the worker's log (already free of secrets). */
   log: (line: string) => void;
+  /**
+   * Log BullMQ's errors of a broken Redis connection. Default true; false
+   * where something else reports what the drop means (`scan --redis`: its
+   * collect).
+   */
+  logConnectionErrors?: boolean;
 }
 
 export interface ChunkWorker {
@@ -187,7 +194,10 @@ export function startChunkWorker(options: ChunkWorkerOptions): ChunkWorker {
       `chunk ${jobId} stalled (its worker stopped): back in the queue`,
     ),
   );
-  worker.on('error', (err) => options.log(`worker error: ${reason(err)}`));
+  worker.on('error', (err) => {
+    if (options.logConnectionErrors === false && isConnectionError(err)) return;
+    options.log(`worker error: ${reason(err)}`);
+  });
   return {
     worker,
     stats,

@@ -8,6 +8,7 @@ export type QueueErrorCode =
   | 'EXO_SCAN_NOT_FOUND'
   | 'EXO_SCAN_MISMATCH'
   | 'EXO_SCAN_INCOMPLETE'
+  | 'EXO_SCAN_LOST'
   | 'EXO_SCAN_FAILED';
 
 /** An error of the queue layer: exit code 1 with a one-line message. */
@@ -20,6 +21,17 @@ export class QueueError extends Error {
   ) {
     super(message, options);
   }
+}
+
+/**
+ * A scan whose keys were there and are gone: Redis restarted without
+ * persistence (or the keys were deleted). Says what happened and what to do.
+ */
+export function scanLost(scanId: string): QueueError {
+  return new QueueError(
+    'EXO_SCAN_LOST',
+    `scan ${scanId}: its keys disappeared from Redis (Redis restarted without persistence, or they were deleted); re-run \`exoscope enqueue\` on the same input with --scan ${scanId}, or run Redis with appendonly yes`,
+  );
 }
 
 /** What to do when Redis is full: one sentence, for errors and worker logs. */

@@ -102,6 +102,26 @@ function describe(err: unknown, last: Error | null): string {
   return message;
 }
 
+/** Socket-level errors of a connection to Redis (it dropped, or is not there). */
+const CONNECTION_ERRORS = new Set([
+  'ECONNRESET',
+  'ECONNREFUSED',
+  'EPIPE',
+  'ETIMEDOUT',
+  'ENOTCONN',
+  'EHOSTUNREACH',
+]);
+
+/** Whether `err` says the connection to Redis broke, not what a command did. */
+export function isConnectionError(err: unknown): boolean {
+  if (!(err instanceof Error)) return false;
+  const code = (err as NodeJS.ErrnoException).code;
+  return (
+    (code !== undefined && CONNECTION_ERRORS.has(code)) ||
+    /^Connection is closed|max retries per request/i.test(err.message)
+  );
+}
+
 /** Closes a connection politely, or drops it when Redis is gone. */
 export async function closeRedis(redis: Redis): Promise<void> {
   if (redis.status === 'end') return;

@@ -5,6 +5,7 @@ import { QueueError } from './queue-error.js';
 import { chunkJobId, scanKeys } from './scan-keys.js';
 import { chunkRows, readMeta } from './scan-meta.js';
 import type { ScanMeta } from './scan-meta.js';
+import { escapeControls } from '../core/untrusted-text.js';
 
 /** Where a scan stands: what `status` prints (and `--json` emits). */
 export interface ScanStatus {
@@ -199,5 +200,7 @@ export function formatStatus(s: ScanStatus, now: number): string {
   lines.push(
     `  queue (all scans): ${n(s.queue.waiting)} waiting, ${n(s.queue.active)} active, ${n(s.queue.delayed)} delayed (retry backoff), ${n(s.queue.failed)} failed`,
   );
-  return `${lines.join('\n')}\n`;
+  // The input's name, times and failure reasons come from Redis (shared, and
+  // the name from whoever enqueued): escaped for the terminal.
+  return `${lines.map(escapeControls).join('\n')}\n`;
 }

@@ -1,7 +1,17 @@
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
-import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import {
+  copyFile,
+  mkdir,
+  mkdtemp,
+  readFile,
+  readdir,
+  rm,
+  utimes,
+  writeFile,
+} from 'node:fs/promises';
+import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import type {
   DnsPort,
@@ -86,6 +96,50 @@ describe('packaged source (@ip-location-db/asn)', () => {
       expect(third.warnings()).toEqual([]);
     } finally {
       await rm(cacheDir, { recursive: true, force: true });
+    }
+  });
+
+  it('keeps one cache file per dataset content: a rewritten dataset (npm ci) reuses it, a new version replaces it', async () => {
+    const root = await mkdtemp(join(tmpdir(), 'exoscope-asn-key-'));
+    const dataDir = join(root, 'data');
+    const cacheDir = join(root, 'cache');
+    try {
+      await mkdir(dataDir);
+      const packaged = dirname(
+        createRequire(import.meta.url).resolve(
+          '@ip-location-db/asn/package.json',
+        ),
+      );
+      const csvs = ['asn-ipv4-num.csv', 'asn-ipv6-num.csv'];
+      for (const f of [...csvs, 'package.json']) {
+        await copyFile(join(packaged, f), join(dataDir, f));
+      }
+      const load = async (): Promise<string[]> => {
+        const source = createPackagedAsnSource({ dataDir, cacheDir });
+        expect(await source.lookup('52.101.40.26')).toMatchObject({
+          asn: 8075,
+        });
+        return readdir(cacheDir);
+      };
+      const first = await load();
+      expect(first).toHaveLength(1);
+
+      // the same bytes written again, as npm ci does: same cache file
+      const later = new Date(Date.now() + 86_400_000);
+      for (const f of csvs) await utimes(join(dataDir, f), later, later);
+      expect(await load()).toEqual(first);
+
+      // a new version of the dataset: its own file, the old one removed
+      const pkgPath = join(dataDir, 'package.json');
+      const pkg = JSON.parse(await readFile(pkgPath, 'utf8')) as {
+        version: string;
+      };
+      await writeFile(pkgPath, JSON.stringify({ ...pkg, version: '9.9.9' }));
+      const updated = await load();
+      expect(updated).toHaveLength(1);
+      expect(updated[0]).toMatch(/^asn-9\.9\.9-/);
+    } finally {
+      await rm(root, { recursive: true, force: true });
     }
   });
 

@@ -3,9 +3,19 @@
  * a user runs it, with live access to the child (signals, memory, stdin),
  * record builders for the fake DNS server, and checks on the CSV written.
  */
-import { spawn } from 'node:child_process';
-import type { ChildProcessWithoutNullStreams } from 'node:child_process';
-import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { execFileSync, spawn } from 'node:child_process';
+import type {
+  ChildProcess,
+  ChildProcessWithoutNullStreams,
+} from 'node:child_process';
+import {
+  closeSync,
+  mkdtempSync,
+  openSync,
+  readFileSync,
+  readdirSync,
+  rmSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse } from 'csv-parse/sync';
@@ -90,19 +100,28 @@ export function startCli(
   child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
   // A child that is killed may leave its stdin pipe broken.
   child.stdin.on('error', () => undefined);
-  const done = new Promise<CliRun>((resolve, reject) => {
-    const timer = setTimeout(
-      () => child.kill('SIGKILL'),
-      options.timeoutMs ?? 120_000,
-    );
+  const done = exited(child, options.timeoutMs ?? 120_000, () => ({
+    stdout,
+    stderr,
+  }));
+  if (options.stdin !== undefined) child.stdin.end(options.stdin);
+  return { child, stdout: () => stdout, stderr: () => stderr, done };
+}
+
+/** Settles when `child` has exited (killed after `timeoutMs`), with its output. */
+function exited(
+  child: ChildProcess,
+  timeoutMs: number,
+  output: () => { stdout: string; stderr: string },
+): Promise<CliRun> {
+  return new Promise<CliRun>((resolve, reject) => {
+    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
     child.on('error', reject);
     child.on('close', (code, signal) => {
       clearTimeout(timer);
-      resolve({ code, signal, stdout, stderr });
+      resolve({ code, signal, ...output() });
     });
   });
-  if (options.stdin !== undefined) child.stdin.end(options.stdin);
-  return { child, stdout: () => stdout, stderr: () => stderr, done };
 }
 
 /** Runs the built CLI to its end (stdin closed, empty unless given). */
@@ -191,4 +210,58 @@ export function askedNames(server: FakeDnsServer): string[] {
 /** Files in `dir` whose name looks like exoscope's temporary output. */
 export function tempFiles(dir: string): string[] {
   return readdirSync(dir).filter((name) => /^\..*\.tmp$/.test(name));
+}
+
+/**
+ * Runs the built CLI with its stdout going to `path` opened for writing
+ * (`/dev/full`, a file), stdin closed; only stderr is captured.
+ */
+export function runCliToFile(
+  args: string[],
+  path: string,
+  options: { env?: NodeJS.ProcessEnv; timeoutMs?: number } = {},
+): Promise<CliRun> {
+  const fd = openSync(path, 'w');
+  try {
+    const child = spawn(process.execPath, [CLI, ...args], {
+      env: { ...process.env, ...options.env },
+      stdio: ['ignore', fd, 'pipe'],
+    });
+    let stderr = '';
+    child.stderr?.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+    return exited(child, options.timeoutMs ?? 60_000, () => ({
+      stdout: '',
+      stderr,
+    }));
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** A raw BEL or ESC: what must never reach a terminal from a name. */
+// eslint-disable-next-line no-control-regex
+export const RAW_CONTROL = /[\x07\x1b]/;
+
+/**
+ * A tmpfs of `size` mounted on a fresh directory: a file system that fills
+ * up. Null when mounting is not allowed (not root); `/dev/full` then stands
+ * in for a full disk.
+ */
+export function smallTmpfs(
+  size = '16k',
+): { dir: string; remove(): void } | null {
+  const { dir, remove } = tempDir('tmpfs');
+  try {
+    execFileSync('mount', ['-t', 'tmpfs', '-o', `size=${size}`, 'tmpfs', dir]);
+  } catch {
+    remove();
+    return null;
+  }
+  return {
+    dir,
+    remove() {
+      execFileSync('umount', [dir]);
+      remove();
+    },
+  };
 }

@@ -567,4 +567,55 @@ describe('robustness: streaming stdin', () => {
       'last.test',
     ]);
   });
+
+  it('#16.9 a row with more fields than the header: every row once, the extra ones flagged, kept in JSONL, counted in the summary', async () => {
+    const path = input(
+      'wide.csv',
+      [
+        'name,domain,note',
+        'Acme,acme.test,ok',
+        'Globex,globex.test,"a, b",extra one,=extra two',
+        'Trailing,acme.test,x,,',
+        'Last,globex.test,',
+      ].join('\n'),
+    );
+    for (const threads of ['1', '2']) {
+      const run = await runCli(['scan', path, '--threads', threads, ...dns()]);
+      expect(run.code).toBe(0);
+      const rows = readCsv(run.stdout);
+      expect(rows.map((r) => r.name)).toEqual([
+        'Acme',
+        'Globex',
+        'Trailing',
+        'Last',
+      ]);
+      expect(rows.map((r) => r.flags?.includes('extra-fields'))).toEqual([
+        false,
+        true,
+        false, // empty extra fields lose nothing
+        false,
+      ]);
+      expect(rows[1]).toMatchObject({
+        note: 'a, b',
+        classification: 'self-hosted',
+        error:
+          'the row has 5 fields, the header 3: the 2 extra ones are not in the CSV output (use -f jsonl to keep them)',
+      });
+      expect(run.stderr).toContain(
+        'rows with more fields than the header: 1 (flag extra-fields',
+      );
+    }
+    const jsonl = await runCli(['scan', path, '-f', 'jsonl', ...dns()]);
+    const records = jsonl.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { input: Record<string, string> });
+    expect(records[1]?.input).toEqual({
+      name: 'Globex',
+      domain: 'globex.test',
+      note: 'a, b',
+      extra_1: 'extra one',
+      extra_2: '=extra two',
+    });
+  });
 });

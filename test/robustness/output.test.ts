@@ -4,7 +4,16 @@
  * against a fake DNS server on loopback that answers some names never, so a
  * run is still going when the test stops it.
  */
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import {
+  existsSync,
+  lstatSync,
+  readFileSync,
+  readdirSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RESULT_COLUMNS } from '../../src/core/output-row.js';
@@ -20,13 +29,16 @@ import {
   mx,
   readCsv,
   runCli,
+  RAW_CONTROL,
+  runCliToFile,
+  smallTmpfs,
   startCli,
   tempDir,
   tempFiles,
   txt,
   waitFor,
 } from './helpers.js';
-import type { LiveCli } from './helpers.js';
+import type { CliRun, LiveCli } from './helpers.js';
 
 let server: FakeDnsServer;
 let tmp: ReturnType<typeof tempDir>;
@@ -387,6 +399,240 @@ describe('robustness: output', () => {
       expect(rows.length).toBeGreaterThanOrEqual(1);
       expect(rows.map((r) => r.input)).toEqual(list.slice(0, rows.length));
       expect(tempFiles(dir.dir)).toEqual([]);
+    } finally {
+      dir.remove();
+    }
+  });
+});
+
+/** Ten quick domains, one a line. */
+const QUICK = `${Array.from({ length: 10 }, (_, i) => `client${i}.test`).join('\n')}\n`;
+
+/** `scan` of a slow list to `out`, run until it has a temporary file there. */
+async function slowScanWriting(
+  dir: string,
+  out: string,
+  extra: string[] = [],
+): Promise<LiveCli> {
+  const path = join(dir, 'slow.txt');
+  if (!existsSync(path)) writeFileSync(path, `${slowList().join('\n')}\n`);
+  const cli = startCli(['scan', path, '-o', out, ...extra, ...SLOW, ...dns()]);
+  await waitFor(() => tempFiles(dir).length > 0, 'a temporary file', cli);
+  return cli;
+}
+
+describe('robustness: output files (issue #16)', () => {
+  it('#16.2 CSV and JSONL to stdout on /dev/full: exit 1 with one line naming the error, every time', async () => {
+    const path = input('full.txt', QUICK);
+    const runs: Promise<CliRun>[] = [];
+    for (let i = 0; i < 30; i++) {
+      const format = i % 5 === 4 ? 'jsonl' : 'csv';
+      runs.push(
+        runCliToFile(['scan', path, '-f', format, ...dns()], '/dev/full'),
+      );
+      // a few at a time on a small machine
+      if (runs.length % 5 === 0) await Promise.all(runs.slice(-5));
+    }
+    for (const run of await Promise.all(runs)) {
+      expectOneLineError(
+        run,
+        1,
+        /^exoscope: cannot write stdout: ENOSPC: no space left on device$/m,
+      );
+    }
+  }, 180_000);
+
+  it('#16.1 -o /dev/full and -o on a full file system: one line naming the error, exit 1, nothing left behind', async () => {
+    const path = input('full-o.txt', QUICK);
+    const device = await runCli(['scan', path, '-o', '/dev/full', ...dns()]);
+    expectOneLineError(
+      device,
+      1,
+      /cannot write \/dev\/full: ENOSPC: no space left on device/,
+    );
+
+    // A 16 KiB tmpfs (root only): the temporary file fills it.
+    const fs = smallTmpfs();
+    if (fs === null) return; // not root: /dev/full above is the proof
+    try {
+      const big = input(
+        'big.txt',
+        `${Array.from({ length: 400 }, (_, i) => `client${i % 40}.test`).join('\n')}\n`,
+      );
+      const out = join(fs.dir, 'results.csv');
+      const run = await runCli(['scan', big, '-o', out, ...dns()]);
+      expectOneLineError(
+        run,
+        1,
+        /cannot write .*results\.csv: ENOSPC: no space left on device/,
+      );
+      expect(readdirSync(fs.dir)).toEqual([]);
+    } finally {
+      fs.remove();
+    }
+  });
+
+  it('#16.4 two runs to the same -o: one publishes, the other exits 1 and says where its rows are; neither replaces the other', async () => {
+    const dir = tempDir('race');
+    try {
+      const out = join(dir.dir, 'results.csv');
+      const first = await slowScanWriting(dir.dir, out);
+      const second = await slowScanWriting(dir.dir, out);
+      await waitFor(
+        () => tempFiles(dir.dir).length === 2,
+        'both runs writing',
+        second,
+      );
+      const runs = [await first.done, await second.done];
+      const codes = runs.map((r) => r.code).sort();
+      expect(codes).toEqual([0, 1]);
+      const loser = runs.find((r) => r.code === 1) as CliRun;
+      expectOneLineError(
+        loser,
+        1,
+        /results\.csv was created by something else during the run; not replaced\. This run's rows are in .*results\.new\.csv/,
+      );
+      const list = slowList();
+      for (const name of ['results.csv', 'results.new.csv']) {
+        const rows = readCsv(readFileSync(join(dir.dir, name)));
+        expect(rows.map((r) => r.input)).toEqual(list);
+      }
+      expect(tempFiles(dir.dir)).toEqual([]);
+    } finally {
+      dir.remove();
+    }
+  });
+
+  it('#16.4 a file created under the output name during the run is not replaced', async () => {
+    const dir = tempDir('appeared');
+    try {
+      const out = join(dir.dir, 'results.csv');
+      const cli = await slowScanWriting(dir.dir, out);
+      writeFileSync(out, 'written by someone else\n');
+      const run = await cli.done;
+      expectOneLineError(run, 1, /rows are in .*results\.new\.csv/);
+      expect(readFileSync(out, 'utf8')).toBe('written by someone else\n');
+      expect(
+        readCsv(readFileSync(join(dir.dir, 'results.new.csv'))),
+      ).toHaveLength(slowList().length);
+      expect(tempFiles(dir.dir)).toEqual([]);
+    } finally {
+      dir.remove();
+    }
+  });
+
+  it('#16.5 a FIFO and a character device are written into, never replaced, --force or not; a symlink is followed to its file', async () => {
+    const dir = tempDir('nodes');
+    try {
+      const path = input('nodes.txt', QUICK);
+      const fifo = join(dir.dir, 'pipe');
+      execFileSync('mkfifo', [fifo]);
+      for (const force of [[], ['--force']]) {
+        const reader = new Promise<string>((resolve, reject) =>
+          readFile(fifo, 'utf8').then(resolve, reject),
+        );
+        const run = await runCli([
+          'scan',
+          path,
+          '-o',
+          fifo,
+          ...force,
+          ...dns(),
+        ]);
+        expect(run.code).toBe(0);
+        expect(readCsv(await reader).map((r) => r.input)).toEqual(
+          QUICK.trim().split('\n'),
+        );
+        expect(lstatSync(fifo).isFIFO()).toBe(true);
+      }
+      expect(tempFiles(dir.dir)).toEqual([]);
+
+      // A null device of our own (mknod: root only), so that a failure
+      // here never touches the system's /dev/null.
+      const nul = join(dir.dir, 'null');
+      let device = true;
+      try {
+        execFileSync('mknod', [nul, 'c', '1', '3']);
+      } catch {
+        device = false;
+      }
+      if (device) {
+        const run = await runCli([
+          'scan',
+          path,
+          '-o',
+          nul,
+          '--force',
+          ...dns(),
+        ]);
+        expect(run.code).toBe(0);
+        expect(lstatSync(nul).isCharacterDevice()).toBe(true);
+      }
+
+      // A symlink to a regular file: the file is what -o means.
+      const real = join(dir.dir, 'real.csv');
+      const link = join(dir.dir, 'link.csv');
+      writeFileSync(real, 'old\n');
+      symlinkSync(real, link);
+      const refused = await runCli(['scan', path, '-o', link, ...dns()]);
+      expectOneLineError(refused, 1, /link\.csv exists; use --force/);
+      const forced = await runCli([
+        'scan',
+        path,
+        '-o',
+        link,
+        '--force',
+        ...dns(),
+      ]);
+      expect(forced.code).toBe(0);
+      expect(lstatSync(link).isSymbolicLink()).toBe(true);
+      expect(readCsv(readFileSync(real))).toHaveLength(10);
+      // A symlink to nothing is refused, and nothing is created.
+      const dangling = join(dir.dir, 'dangling.csv');
+      symlinkSync(join(dir.dir, 'missing.csv'), dangling);
+      const none = await runCli(['scan', path, '-o', dangling, ...dns()]);
+      expectOneLineError(none, 1, /dangling\.csv is a symlink to nothing/);
+      expect(existsSync(join(dir.dir, 'missing.csv'))).toBe(false);
+    } finally {
+      dir.remove();
+    }
+  });
+
+  it('#16.6 Ctrl-C never overwrites an existing results.partial.csv: a free name, named in the summary', async () => {
+    const dir = tempDir('partial-taken');
+    try {
+      const out = join(dir.dir, 'results.csv');
+      const taken = join(dir.dir, 'results.partial.csv');
+      writeFileSync(taken, "somebody else's file\n");
+      const cli = await slowScanWriting(dir.dir, out);
+      await whenWritten(cli, dir.dir, 3);
+      cli.child.kill('SIGINT');
+      const run = await cli.done;
+      expect(run.code).toBe(130);
+      expect(readFileSync(taken, 'utf8')).toBe("somebody else's file\n");
+      const kept = join(dir.dir, 'results.partial-2.csv');
+      expect(run.stderr).toContain(`-> ${kept}`);
+      expect(run.stderr).toContain(`they are in ${kept}`);
+      const done = Number(/stopped after data row (\d+)/.exec(run.stderr)?.[1]);
+      expect(readCsv(readFileSync(kept))).toHaveLength(done);
+    } finally {
+      dir.remove();
+    }
+  });
+
+  it('#16.10 an output name with control characters is printed escaped', async () => {
+    const dir = tempDir('names');
+    try {
+      const path = input('names.txt', 'client1.test\n');
+      const out = join(dir.dir, 'evil\x1b[2J\x07.csv');
+      const run = await runCli(['scan', path, '-o', out, ...dns()]);
+      expect(run.code).toBe(0);
+      expect(run.stderr).toContain('evil\\x1b[2J\\x07.csv');
+      expect(run.stderr).not.toMatch(RAW_CONTROL);
+      // and in an error
+      const again = await runCli(['scan', path, '-o', out, ...dns()]);
+      expectOneLineError(again, 1, /evil\\x1b\[2J\\x07\.csv exists/);
+      expect(again.stderr).not.toMatch(RAW_CONTROL);
     } finally {
       dir.remove();
     }

@@ -1,12 +1,16 @@
 /**
  * Robustness, queue and infrastructure (issue #5, items 20–25): Redis gone
  * at start and mid-scan, workers killed, jobs delivered twice, enqueue run
- * again, Redis out of memory, a password in the URL. The built CLI against
+ * again, Redis out of memory, a password in the URL. Issue #16: `collect`
+ * whose output fails (a full disk, a reader that stops reading), Redis
+ * restarted without persistence mid-scan, names `status` prints. The built CLI against
  * the shared test Redis (a fresh key prefix per test) or a private
  * `redis-server` on its own port, and the fake DNS server.
  */
-import { readFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { open } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -29,7 +33,12 @@ import {
   waitExit,
 } from '../integration/queue-fixture.js';
 import type { SpawnedCli, TempDir } from '../integration/queue-fixture.js';
-import { expectOneLineError } from './helpers.js';
+import {
+  RAW_CONTROL,
+  expectOneLineError,
+  runCliToFile,
+  smallTmpfs,
+} from './helpers.js';
 import { startPrivateRedis } from './redis-server.js';
 import type { PrivateRedis } from './redis-server.js';
 
@@ -430,3 +439,188 @@ describe('queue and infrastructure', { timeout: 240_000 }, () => {
     for (const text of outputs) expect(text).not.toContain(secret);
   });
 });
+
+/** A scan of `rows` rows, enqueued and fully scanned by a worker. */
+async function finishedScan(
+  env: NodeJS.ProcessEnv,
+  scan: string,
+  rows: number,
+): Promise<void> {
+  const input = dir.file(`${scan}.csv`, inputCsv(rows));
+  const r = await runCli(['enqueue', input, '--scan', scan], env);
+  expect(r.code).toBe(0);
+  const w = spawnCli(['worker', ...dnsFlags(dns)], env);
+  children.push(w.process);
+  const status = async (): Promise<boolean> =>
+    /rows: +[\d,]+ \/ [\d,]+ done \(100\.0 %\)/.test(
+      (await runCli(['status', scan], env)).stdout,
+    );
+  await until(status, 120_000, 'the scan to finish');
+  w.process.kill('SIGTERM');
+  await waitExit(w.process, w.output);
+}
+
+/** The one line a lost scan must give, whichever command notices. */
+const KEYS_GONE =
+  /^exoscope: scan lost: its keys disappeared from Redis \(Redis restarted without persistence, or they were deleted\); re-run `exoscope enqueue` on the same input with --scan lost, or run Redis with appendonly yes$/m;
+
+describe(
+  'robustness: collect output and Redis loss (issue #16)',
+  { timeout: 240_000 },
+  () => {
+    describe('#16.1 collect to an output that fails', () => {
+      let env: NodeJS.ProcessEnv;
+      const keep = ['--keep', '600'];
+      // one scan for the three (not in `prefixes`: kept until the last)
+      beforeAll(async () => {
+        env = { EXOSCOPE_PREFIX: freshPrefix(), REDIS_URL };
+        await finishedScan(env, 'full', 2000);
+      }, 240_000);
+      afterAll(() => dropPrefix(shared, env.EXOSCOPE_PREFIX as string));
+
+      it('stdout or -o on /dev/full: one line naming the error, exit 1', async () => {
+        const toStdout = await runCliToFile(
+          ['collect', 'full', ...keep],
+          '/dev/full',
+          { env },
+        );
+        expectOneLineError(
+          toStdout,
+          1,
+          /^exoscope: cannot write stdout: ENOSPC: no space left on device$/m,
+        );
+        const toDevice = await runCli(
+          ['collect', 'full', '-o', '/dev/full', ...keep],
+          env,
+        );
+        expectOneLineError(toDevice, 1, /cannot write \/dev\/full: ENOSPC/);
+      });
+
+      it('-o on a full file system: one line, exit 1, no temporary file left', async () => {
+        const fs = smallTmpfs();
+        if (fs === null) return; // not root: /dev/full is the proof
+        try {
+          const out = join(fs.dir, 'full.csv');
+          const r = await runCli(['collect', 'full', '-o', out, ...keep], env);
+          expectOneLineError(
+            r,
+            1,
+            /full\.csv: ENOSPC: no space left on device/,
+          );
+          expect(readdirSync(fs.dir)).toEqual([]);
+        } finally {
+          fs.remove();
+        }
+      });
+
+      it('a FIFO whose reader stops reading: SIGINT and SIGTERM still end the run at once', async () => {
+        for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+          const fifo = join(dir.path, `stuck-${signal}`);
+          execFileSync('mkfifo', [fifo]);
+          const c = spawnCli(['collect', 'full', '-o', fifo, ...keep], env);
+          children.push(c.process);
+          const reader = await open(fifo, 'r');
+          try {
+            await until(
+              () => pipeFull(c.process.pid as number),
+              60_000,
+              'the pipe to fill up',
+            );
+            c.process.kill(signal);
+            const r = await waitExit(c.process, c.output, 30_000);
+            expectOneLineError(r, 130, /interrupted; nothing written/);
+          } finally {
+            await reader.close();
+          }
+        }
+      });
+    });
+
+    it('#16.3 scan --redis and collect when Redis restarts without persistence: one line saying the keys are gone and what to do, exit 1', async () => {
+      // Not the default of startPrivateRedis: no append-only file, so a
+      // restart comes back empty.
+      const server = await startPrivateRedis(['--appendonly', 'no']);
+      servers.push(server);
+      const env = { EXOSCOPE_PREFIX: 'exo' };
+      const redis = server.client();
+      const input = dir.file('lost.csv', inputCsv(200, 5));
+      const chunksDone = async (): Promise<boolean> =>
+        (await redis.hlen('exo:scan:lost:results')) >= 2;
+
+      const scan = spawnCli(
+        [
+          'scan',
+          input,
+          '--redis',
+          server.url,
+          '--scan',
+          'lost',
+          '--chunk-size',
+          '5',
+          ...dnsFlags(dns, 1000),
+        ],
+        env,
+      );
+      children.push(scan.process);
+      await until(chunksDone, 60_000, 'two chunks done');
+      await server.kill();
+      await server.restart();
+      const r = await waitExit(scan.process, scan.output, 30_000);
+      expectOneLineError(r, 1, KEYS_GONE);
+
+      // collect, with a worker of its own, the same way
+      const enq = await runCli(
+        ['enqueue', input, '--scan', 'lost', '--chunk-size', '5'],
+        { ...env, REDIS_URL: server.url },
+      );
+      expect(enq.code).toBe(0);
+      const w = spawnCli(['worker', ...dnsFlags(dns, 1000)], {
+        ...env,
+        REDIS_URL: server.url,
+      });
+      children.push(w.process);
+      const c = spawnCli(
+        ['collect', 'lost', '-o', join(dir.path, 'lost.out')],
+        {
+          ...env,
+          REDIS_URL: server.url,
+        },
+      );
+      children.push(c.process);
+      await until(chunksDone, 60_000, 'two chunks done');
+      await server.kill();
+      await server.restart();
+      const collected = await waitExit(c.process, c.output, 60_000);
+      expectOneLineError(collected, 1, KEYS_GONE);
+      expect(existsSync(join(dir.path, 'lost.out'))).toBe(false);
+      expect(readdirSync(dir.path).filter((n) => n.endsWith('.tmp'))).toEqual(
+        [],
+      );
+    });
+
+    it('#16.10 status prints a hostile input file name escaped', async () => {
+      const env = sharedEnv();
+      const input = dir.file('evil\x1b]0;owned\x07\x1b[2J.csv', inputCsv(3));
+      const r = await runCli(['enqueue', input, '--scan', 'names'], env);
+      expect(r.code).toBe(0);
+      const status = await runCli(['status', 'names'], env);
+      expect(status.code).toBe(0);
+      expect(status.stdout).toContain('evil\\x1b]0;owned\\x07\\x1b[2J.csv');
+      expect(status.stdout).not.toMatch(RAW_CONTROL);
+    });
+  },
+);
+
+/**
+ * Whether process `pid` has written nearly a pipe's capacity (64 KiB on
+ * Linux) in all: its output pipe, never read, is then full (a write that
+ * does not fit whole stops a little short).
+ */
+function pipeFull(pid: number): boolean {
+  try {
+    const io = readFileSync(`/proc/${pid}/io`, 'utf8');
+    return Number(/^wchar: (\d+)$/m.exec(io)?.[1] ?? 0) >= 60_000;
+  } catch {
+    return false;
+  }
+}
