@@ -17,7 +17,7 @@ import type { TLSSocket } from 'node:tls';
 /**
  * Throws unless every network interface is loopback: the probe follows DNS
  * answers, so its tests run only where nothing else can be reached (inside
- * /work/tools/nsrun or any loopback-only namespace).
+ * scripts/loopback-only.sh, which `npm run test:ci` uses).
  */
 export function assertLoopbackOnly(): void {
   const outside = Object.entries(networkInterfaces()).flatMap(([name, addrs]) =>

@@ -1,6 +1,6 @@
 /**
  * The HTTPS prober's limits, against servers on loopback addresses. Runs
- * only in a loopback-only network namespace (/work/tools/nsrun).
+ * only in a loopback-only network namespace (scripts/loopback-only.sh).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createHttpsProber } from '../../src/adapters/https-prober.js';

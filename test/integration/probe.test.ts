@@ -1,7 +1,7 @@
 /**
  * `scan --probe` against real HTTPS servers on loopback addresses, in zones
  * that point every host the probe may contact there. Runs only in a
- * loopback-only network namespace (/work/tools/nsrun): the probe follows DNS
+ * loopback-only network namespace (scripts/loopback-only.sh): the probe follows DNS
  * answers, and nothing but these servers may be reachable.
  */
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
