@@ -1,17 +1,19 @@
 #!/usr/bin/env node
-import { readFileSync } from 'node:fs';
 import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { setFlagsFromString } from 'node:v8';
 import { parseScanArgs, UsageError } from './options.js';
 import { runScan } from './scan-command.js';
 import type { ScanIo } from './scan-command.js';
+import { version } from './version.js';
 
 export const MAIN_HELP = `exoscope — where does each domain's mail live? Exchange Online, on-premises
 Exchange, hybrid, or elsewhere; with the DNS evidence for every verdict.
 
 Usage:
   exoscope scan <input.csv|-> [options]    classify every row of a domain list
+  exoscope report <results> -o FILE.html   an HTML report to file or print
+  exoscope diff <old> <new>                what changed between two scans
   exoscope --help | scan --help            this text / every scan option
   exoscope --version
 
@@ -79,13 +81,6 @@ Distributed (see the README's "Scaling out"):
       --scan ID          scan id in Redis (default: a fresh one)
 `;
 
-function version(): string {
-  const pkg = JSON.parse(
-    readFileSync(new URL('../../../package.json', import.meta.url), 'utf8'),
-  ) as { version: string };
-  return pkg.version;
-}
-
 /** Runs the CLI; returns the exit code. Errors with a code become one line. */
 export async function main(
   argv: string[],
@@ -123,6 +118,14 @@ export async function main(
           );
         }
         return await runScan(args.options, io);
+      }
+      case 'report': {
+        const { runReport } = await import('./report-command.js');
+        return await runReport(rest, io);
+      }
+      case 'diff': {
+        const { runDiff } = await import('./diff-command.js');
+        return await runDiff(rest, io);
       }
       case 'enqueue':
       case 'worker':
