@@ -117,7 +117,9 @@ export async function runReport(argv: string[], io: ScanIo): Promise<number> {
     fileName: basename(output),
   });
   let bytes = 0;
+  let count = 0;
   for (const f of files) {
+    count++;
     await writeOutputFile(
       join(dirname(output), f.name),
       f.html,
@@ -127,7 +129,7 @@ export async function runReport(argv: string[], io: ScanIo): Promise<number> {
   }
   if (!values.quiet) {
     io.stderr.write(
-      `exoscope: report of ${results.records.length} rows (${model.actions.length} on the action list) -> ${escapeControls(output)}${files.length > 1 ? ` and ${files.length - 1} page files beside it` : ''} (${(bytes / 1e6).toFixed(1)} MB)\n`,
+      `exoscope: report of ${results.records.length} rows (${model.actions.length} on the action list) -> ${escapeControls(output)}${count > 1 ? ` and ${count - 1} page files beside it` : ''} (${(bytes / 1e6).toFixed(1)} MB)\n`,
     );
   }
   return 0;

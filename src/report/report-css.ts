@@ -21,7 +21,13 @@ pre { background: var(--bg); padding: 8px; overflow-x: auto; white-space: pre-wr
 table { border-collapse: collapse; }
 table.list { width: 100%; margin: 6px 0 12px; }
 table.list th, table.list td, table.meta th, table.meta td { text-align: left; vertical-align: top; padding: 4px 8px; border-bottom: 1px solid var(--line); }
-table.actions td.domain, table.actions td.client { white-space: nowrap; }
+table.actions { table-layout: fixed; }
+table.actions th:first-child { width: 24%; }
+table.actions th:nth-child(2):nth-last-child(3) { width: 14%; }
+table.actions th:nth-last-child(2) { width: 17%; }
+table.actions td.domain, table.actions td.client { overflow: hidden; text-overflow: ellipsis; white-space: nowrap; }
+details.action-kind { margin: 6px 0; }
+details.action-kind summary { cursor: pointer; font-weight: 600; padding: 4px 0; }
 table.list thead th { background: var(--bg); font-size: 12px; color: var(--muted); }
 table.meta th { width: 220px; color: var(--muted); font-weight: 600; }
 td, th { word-break: break-word; }
@@ -51,7 +57,7 @@ table.counts td.pct { color: var(--muted); }
 .change-summary li { font-weight: 600; }
 table.actions tr.a-vulnerable td, table.actions tr.a-unsupported td { background: #fdecec; }
 table.actions tr.a-onprem td, table.actions tr.a-outdated td { background: #fff4e5; }
-details.domain { border: 1px solid var(--line); border-radius: 4px; margin: 4px 0; }
+details.domain { border: 1px solid var(--line); border-radius: 4px; margin: 4px 0; content-visibility: auto; contain-intrinsic-size: auto 32px; }
 details.domain summary { cursor: pointer; padding: 5px 10px; list-style-position: inside; }
 details.domain[open] summary { background: var(--bg); border-bottom: 1px solid var(--line); }
 details.domain .evidence { padding: 4px 12px 10px; }
@@ -73,7 +79,8 @@ ul.pages li { margin: 2px 0; }
   figure.chart, tr, details.domain summary, h2, h3, h4 { break-inside: avoid; }
   h2, h3, h4 { break-after: avoid; }
   table.list thead { display: table-header-group; }
-  details.domain { border: 0; border-top: 1px solid var(--line); border-radius: 0; }
+  details.action-kind::details-content { content-visibility: visible; display: block; }
+  details.domain { content-visibility: visible; border: 0; border-top: 1px solid var(--line); border-radius: 0; }
   details.domain::details-content { content-visibility: visible; display: block; }
   * { print-color-adjust: exact; -webkit-print-color-adjust: exact; }
 }

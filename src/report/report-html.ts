@@ -10,6 +10,8 @@ import { createHash } from 'node:crypto';
 import { html } from 'htm/preact';
 import type { VNode } from 'preact';
 import { render } from 'preact-render-to-string';
+import { ATTENTION_KINDS } from '../core/attention.js';
+import type { AttentionKind } from '../core/attention.js';
 import { reasonText } from '../core/reason-text.js';
 import type { ResultRecord } from '../core/result-record.js';
 import { OPTIONAL_COLUMNS } from '../core/result-record.js';
@@ -219,44 +221,68 @@ function clientOf(meta: ReportMeta, r: ResultRecord): string {
   return meta.group === null ? '' : (r.input[meta.group] ?? '');
 }
 
+/** What each kind of action-list entry is, as the heading of its part. */
+const ATTENTION_TITLES: Readonly<Record<AttentionKind, string>> = {
+  vulnerable: 'Exchange servers with a known vulnerability',
+  unsupported: 'Exchange servers past their end of support',
+  outdated: 'Exchange servers missing the latest security update',
+  onprem: 'Mail on on-premises Exchange',
+  hybrid: 'Hybrid Exchange',
+  'onprem-server': 'An on-premises Exchange server left running',
+  'gateway-unknown': 'Unknown behind a filtering gateway',
+  unresolved: 'DNS failed: nothing known',
+};
+
+/** Action lists longer than this start folded (per kind): the page opens fast. */
+const OPEN_ACTIONS = 1000;
+
 function actionList(input: ReportInput): VNode {
   const { actions } = input.model;
   const grouped = input.meta.group !== null;
+  const kinds = ATTENTION_KINDS.map((k) => ({
+    kind: k,
+    entries: actions.filter((e) => e.attention?.kind === k),
+  })).filter((k) => k.entries.length > 0);
+  const open = actions.length <= OPEN_ACTIONS;
   return html`<section id="actions">
     <h2>Action list</h2>
     <p class="note">
       ${
         actions.length === 0
           ? 'No domain needs attention.'
-          : `${plural(actions.length, 'row')} need${actions.length === 1 ? 's' : ''} someone's attention, most urgent first.`
+          : `${plural(actions.length, 'row')} need${actions.length === 1 ? 's' : ''} someone's attention, most urgent first${open ? '' : ' (open each part to see its rows)'}.`
       }
     </p>
-    ${
-      actions.length > 0 &&
-      html`<table class="list actions">
-        <thead>
-          <tr>
-            <th>Domain</th>
-            ${grouped && html`<th>${t(input.meta.group ?? '')}</th>`}
-            <th>Classification</th>
-            <th>Why</th>
-          </tr>
-        </thead>
-        <tbody>
-          ${actions.map(
-            (e) =>
-              html`<tr class=${`action a-${e.attention?.kind ?? ''}`}>
-                <td class="domain">
-                  <a href=${link(input, e, 0)}>${t(shownDomain(e.record))}</a>
-                </td>
-                ${grouped && html`<td class="client">${t(clientOf(input.meta, e.record))}</td>`}
-                <td>${classificationLabel(e.record.classification)}</td>
-                <td>${t(e.attention?.reason ?? '')}</td>
-              </tr>`,
+    ${kinds.map(
+      (k) =>
+        html`<details class="action-kind" open=${open}>
+          <summary>
+            ${`${ATTENTION_TITLES[k.kind]}: ${k.entries.length}`}
+          </summary>
+          ${listTable(
+            'actions',
+            grouped
+              ? ['Domain', t(input.meta.group ?? ''), 'Classification', 'Why']
+              : ['Domain', 'Classification', 'Why'],
+            k.entries.map(
+              (e) =>
+                html`<tr class=${`action a-${k.kind}`}>
+                  <td class="domain">
+                    <a href=${link(input, e, 0)}>${t(shownDomain(e.record))}</a>
+                  </td>
+                  ${
+                    grouped &&
+                    html`<td class="client">
+                      ${t(clientOf(input.meta, e.record))}
+                    </td>`
+                  }
+                  <td>${classificationLabel(e.record.classification)}</td>
+                  <td>${t(e.attention?.reason ?? '')}</td>
+                </tr>`,
+            ),
           )}
-        </tbody>
-      </table>`
-    }
+        </details>`,
+    )}
   </section>`;
 }
 
@@ -322,18 +348,25 @@ function metaSection(input: ReportInput): VNode {
   );
   return html`<section id="scan-metadata">
     <h2>Scan metadata</h2>
-    <table class="meta">
-      <tbody>
-        ${rows.map(
+    ${factTable(rows)}
+  </section>`;
+}
+
+/** Name / value rows; a row with an empty value is left out. */
+function factTable(rows: readonly (readonly [string, string])[]): VNode {
+  return html`<table class="meta">
+    <tbody>
+      ${rows
+        .filter(([, v]) => v !== '')
+        .map(
           ([k, v]) =>
             html`<tr>
               <th scope="row">${k}</th>
               <td>${t(v)}</td>
             </tr>`,
         )}
-      </tbody>
-    </table>
-  </section>`;
+    </tbody>
+  </table>`;
 }
 
 /** Any value from the evidence as text. */
@@ -414,19 +447,7 @@ function evidenceBody(r: ResultRecord, evidence: unknown): VNode {
   const hosts = arr(ev.mxHosts).map(obj);
   const other = Object.entries(ev).filter(([k]) => !EVIDENCE_KEYS.has(k));
   return html`<div class="evidence">
-    <table class="meta">
-      <tbody>
-        ${verdict
-          .filter(([, v]) => v !== '')
-          .map(
-            ([k, v]) =>
-              html`<tr>
-                <th scope="row">${k}</th>
-                <td>${t(v)}</td>
-              </tr>`,
-          )}
-      </tbody>
-    </table>
+    ${factTable(verdict)}
     <h4>Why: the rules that fired</h4>
     <ul class="reasons">
       ${r.reasons.map(
@@ -573,8 +594,11 @@ function pageIndex(input: ReportInput): VNode {
   </ul>`;
 }
 
-/** Renders the report: the main file, and one file per further page. */
-export function renderReport(input: ReportInput): ReportFile[] {
+/**
+ * Renders the report: the main file, then one file per further page, each
+ * rendered when the caller asks for it (so one page at a time is in memory).
+ */
+export function* renderReport(input: ReportInput): Generator<ReportFile> {
   const { model, meta } = input;
   const title = `exoscope report: ${meta.results.name}`;
   const grouped = meta.group !== null;
@@ -605,9 +629,7 @@ export function renderReport(input: ReportInput): ReportFile[] {
     </section>
     ${metaSection(input)}
   </main>`;
-  const files: ReportFile[] = [
-    { name: input.fileName, html: document(title, main) },
-  ];
+  yield { name: input.fileName, html: document(title, main) };
   for (let p = 1; p <= model.pageCount; p++) {
     const body = html`<main>
       <header>
@@ -623,10 +645,9 @@ export function renderReport(input: ReportInput): ReportFile[] {
       </header>
       <section id="domains">${listing(input, p)}</section>
     </main>`;
-    files.push({
+    yield {
       name: pageName(input.fileName, p),
       html: document(`${title} (page ${p})`, body),
-    });
+    };
   }
-  return files;
 }
