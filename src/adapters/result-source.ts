@@ -9,6 +9,7 @@ import { stat } from 'node:fs/promises';
 import { createInterface } from 'node:readline';
 import { parse } from 'csv-parse';
 import {
+  OPTIONAL_COLUMNS,
   ResultRecordError,
   csvReader,
   fromJsonRecord,
@@ -119,6 +120,41 @@ type Read = Pick<
   'format' | 'inputColumns' | 'records' | 'evidence' | 'resolvers'
 >;
 
+/** The keys of a JSONL result that are not evidence. */
+const RECORD_KEYS = new Set([
+  'row',
+  'input',
+  'domain',
+  'classification',
+  'confidence',
+  'provider',
+  'gateway',
+  'tenant',
+  'reasons',
+  'status',
+  'error',
+  'flags',
+  'scanned_at',
+  'evidence',
+  ...OPTIONAL_COLUMNS,
+]);
+
+/**
+ * A record's evidence, with any further field of the record that is not a
+ * known column (a newer scan's, e.g. probe requests kept beside the
+ * evidence) added under its own name, so the report shows it too.
+ */
+function evidenceOf(o: Record<string, unknown>): unknown {
+  const ev = o.evidence;
+  const more = Object.entries(o).filter(([k]) => !RECORD_KEYS.has(k));
+  if (more.length === 0) return ev ?? null;
+  const base =
+    typeof ev === 'object' && ev !== null && !Array.isArray(ev)
+      ? (ev as Record<string, unknown>)
+      : {};
+  return { ...Object.fromEntries(more), ...base };
+}
+
 /** Adds the resolvers a record's queries name to `into`. */
 function addResolvers(evidence: unknown, into: Set<string>): void {
   const queries = (evidence as { queries?: unknown } | null)?.queries;
@@ -169,7 +205,7 @@ async function readJsonl(
     evidence: (i) => {
       const line = lines[i];
       if (line === undefined) return null;
-      return (JSON.parse(line) as { evidence?: unknown }).evidence ?? null;
+      return evidenceOf(JSON.parse(line) as Record<string, unknown>);
     },
   };
 }
