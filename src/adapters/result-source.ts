@@ -15,6 +15,7 @@ import {
   fromJsonRecord,
 } from '../core/result-record.js';
 import type { ResultRecord } from '../core/result-record.js';
+import { RESULT_COLUMNS } from '../core/output-row.js';
 import { escapeControls } from '../core/untrusted-text.js';
 
 /** A results file that cannot be read. */
@@ -120,22 +121,14 @@ type Read = Pick<
   'format' | 'inputColumns' | 'records' | 'evidence' | 'resolvers'
 >;
 
-/** The keys of a JSONL result that are not evidence. */
-const RECORD_KEYS = new Set([
+/** The keys of a JSONL result that are not evidence (and a few CSV-only names). */
+const RECORD_KEYS = new Set<string>([
   'row',
   'input',
   'domain',
-  'classification',
-  'confidence',
-  'provider',
-  'gateway',
-  'tenant',
-  'reasons',
-  'status',
-  'error',
-  'flags',
   'scanned_at',
   'evidence',
+  ...RESULT_COLUMNS,
   ...OPTIONAL_COLUMNS,
 ]);
 

@@ -30,7 +30,7 @@ it opens offline, from an e-mail attachment, and prints to PDF.
       --baseline FILE    an earlier scan (CSV or JSONL): its changes head
                          the report (see exoscope diff)
       --page-size N      rows in one HTML file (default ${DEFAULT_PAGE_SIZE}); above it the
-                         listing goes to <name>-2.html, ... beside the main
+                         listing goes to <name>-1.html, ... beside the main
                          file, which keeps the summary and action list
       --force            replace existing output files
   -q, --quiet            no summary on stderr
