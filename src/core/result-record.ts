@@ -72,6 +72,28 @@ function text(v: unknown): string {
   return JSON.stringify(v);
 }
 
+/**
+ * A host list as its CSV cell: `name=address` pairs, `;`-separated. The
+ * JSONL holds `{ name, addresses }` objects where the CSV holds the cell.
+ */
+function hostsText(v: unknown): string {
+  if (!Array.isArray(v)) return text(v);
+  return v
+    .flatMap((h: unknown) => {
+      const o = (typeof h === 'object' && h !== null ? h : {}) as {
+        name?: unknown;
+        addresses?: unknown;
+      };
+      if (typeof o.name !== 'string' || !Array.isArray(o.addresses))
+        return [text(h)];
+      const name = o.name;
+      return o.addresses.length > 0
+        ? o.addresses.map((a) => `${name}=${text(a)}`)
+        : [name];
+    })
+    .join(';');
+}
+
 function list(v: unknown): string[] {
   if (Array.isArray(v)) return v.map(text);
   const t = text(v);
@@ -80,7 +102,8 @@ function list(v: unknown): string[] {
 
 function extras(get: (c: OptionalColumn) => unknown): ResultRecord['extra'] {
   const out = {} as ResultRecord['extra'];
-  for (const c of OPTIONAL_COLUMNS) out[c] = text(get(c));
+  for (const c of OPTIONAL_COLUMNS)
+    out[c] = c.endsWith('_hosts') ? hostsText(get(c)) : text(get(c));
   return out;
 }
 

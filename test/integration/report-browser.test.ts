@@ -141,7 +141,12 @@ describe('exoscope report in chromium', () => {
     const ids = await page
       .locator('figure.chart')
       .evaluateAll((els) => els.map((e) => e.getAttribute('data-chart')));
-    expect(ids).toEqual(['classification', 'provider', 'gateway']);
+    expect(ids).toEqual([
+      'classification',
+      'onprem_exchange',
+      'provider',
+      'gateway',
+    ]);
     for (let i = 0; i < (await charts.count()); i++) {
       const box = await charts.nth(i).boundingBox();
       expect(box?.width).toBeGreaterThan(200);
@@ -162,6 +167,9 @@ describe('exoscope report in chromium', () => {
     );
     expect(await chartCounts('gateway')).toEqual(
       csvCounts('gateway', '(no gateway)'),
+    );
+    expect(await chartCounts('onprem_exchange')).toEqual(
+      csvCounts('onprem_exchange', '(not written)'),
     );
     expect(await chartCounts('provider')).toEqual(
       csvCounts('provider', '(none)'),

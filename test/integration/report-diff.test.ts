@@ -87,6 +87,14 @@ const EXPECTED = [
   ],
   ['gw.test', 'Gamma', 'gateway', 'gateway', 'proofpoint', 'mimecast'],
   ['gone.test', 'Delta', 'removed', 'classification', 'no-mail', ''],
+  [
+    'onprem.test',
+    'Alpha',
+    'onprem_exchange',
+    'onprem_exchange',
+    'possible',
+    'none-seen',
+  ],
 ];
 
 describe('exoscope diff on two scans of a changed zone', () => {
@@ -108,6 +116,7 @@ describe('exoscope diff on two scans of a changed zone', () => {
     expect(r.stderr).toContain('1 domain added');
     expect(r.stderr).toContain('1 domain removed');
     expect(r.stderr).toContain('1 client changed gateway');
+    expect(r.stderr).toContain('1 on-prem server no longer seen');
   });
 
   it('writes JSONL to a file, and refuses to replace it without --force', async () => {
@@ -132,6 +141,7 @@ describe('exoscope diff on two scans of a changed zone', () => {
       'added',
       'classification',
       'gateway',
+      'onprem_exchange',
       'removed',
       'tenant',
     ]);

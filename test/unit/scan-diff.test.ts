@@ -252,6 +252,24 @@ describe('reading results back', () => {
       1,
     );
     expect(fromCsv).toEqual(fromJson);
+    // host lists: objects in the JSONL, name=address pairs in the CSV
+    const hosts = fromJsonRecord(
+      {
+        classification: 'hybrid',
+        onprem_hosts: [
+          {
+            name: 'owa.a.test',
+            addresses: ['198.18.0.1', '198.18.0.2'],
+            sources: ['conventional'],
+          },
+          { name: 'mail.a.test', addresses: ['198.18.0.3'], sources: ['mx'] },
+        ],
+      },
+      1,
+    );
+    expect(hosts.extra.onprem_hosts).toBe(
+      'owa.a.test=198.18.0.1;owa.a.test=198.18.0.2;mail.a.test=198.18.0.3',
+    );
     expect(() => csvReader(['a', 'b'])).toThrow(/scanned_domain/);
     expect(() => fromJsonRecord([1], 3)).toThrow(/line 3/);
   });
