@@ -11,6 +11,12 @@ import { resolveOutput } from '../adapters/output-file.js';
 import { openSink } from '../adapters/output-sink.js';
 import { buildScanDeps, preflight } from '../adapters/scan-deps.js';
 import type { BuiltDeps } from '../adapters/scan-deps.js';
+import {
+  fileSha256,
+  recordOptions,
+  writeScanRecord,
+} from '../adapters/scan-record-file.js';
+import type { ScanRecord } from '../adapters/scan-record-file.js';
 import { domainScanner } from '../core/report.js';
 import { StraggleLimit } from '../core/straggle-limit.js';
 import { DEFAULT_KEEP_SECONDS, collectScan } from '../queue/aggregator.js';
@@ -42,6 +48,7 @@ import {
   newScanId,
 } from '../queue/scan-keys.js';
 import { formatStatus, requireScan, scanStatus } from '../queue/scan-status.js';
+import type { ScanMeta } from '../queue/scan-meta.js';
 import {
   DNS_OPTION_SPEC,
   UsageError,
@@ -56,6 +63,7 @@ import { progressOf, summaryText } from './progress.js';
 import type { ScanOptions } from './options.js';
 import { EXIT_INTERRUPTED } from './scan-command.js';
 import type { ScanIo } from './scan-command.js';
+import { packageVersion } from '../adapters/package-version.js';
 
 export type QueueCommand = 'enqueue' | 'worker' | 'status' | 'collect';
 
@@ -281,6 +289,7 @@ async function runEnqueue(
         scanId,
         source,
         inputName: input === '-' ? 'stdin' : basename(input),
+        inputSha256: (await fileSha256(input)) ?? '',
         format,
         delimiter: delimiter ?? source.delimiter,
         chunkSize,
@@ -522,13 +531,15 @@ async function runCollect(
     const started = Date.now();
     try {
       await warnEviction(redis, io);
+      let scanMeta: ScanMeta | null = null;
       const result = await collectScan({
         redis,
         queue,
         prefix,
         scanId,
-        openSink: (meta) =>
-          openSink({
+        openSink: (meta) => {
+          scanMeta = meta;
+          return openSink({
             path: output,
             format: meta.format,
             inputHeader: meta.header,
@@ -536,7 +547,8 @@ async function runCollect(
             delimiter: delimiter ?? meta.delimiter,
             stdout: io.stdout,
             signal: interrupt.signal,
-          }),
+          });
+        },
         wait: !values['no-wait'],
         keepSeconds,
         onProgress: progress.show,
@@ -544,6 +556,12 @@ async function runCollect(
         now: Date.now,
       });
       progress.clear();
+      if (output !== null && scanMeta !== null) {
+        await writeScanRecord(
+          output,
+          distributedRecord(scanMeta, result.rows, output, 'collect', []),
+        );
+      }
       if (!values.quiet) {
         io.stderr.write(
           summary(result, started, `collected scan ${scanId}:`, output) +
@@ -648,6 +666,7 @@ export async function runDistributedScan(
             rows: untilAborted(source.rows, interrupt.signal),
           },
           inputName: options.input === '-' ? 'stdin' : basename(options.input),
+          inputSha256: (await fileSha256(options.input)) ?? '',
           format: options.format,
           delimiter: options.delimiter ?? source.delimiter,
           chunkSize: extra.chunkSize ?? DEFAULT_CHUNK_SIZE,
@@ -680,13 +699,15 @@ export async function runDistributedScan(
             }),
           );
         }
+        let scanMeta: ScanMeta | null = null;
         const result = await collectScan({
           redis: command,
           queue,
           prefix,
           scanId,
-          openSink: (meta) =>
-            openSink({
+          openSink: (meta) => {
+            scanMeta = meta;
+            return openSink({
               path: options.output,
               format: meta.format,
               inputHeader: meta.header,
@@ -694,7 +715,8 @@ export async function runDistributedScan(
               delimiter: meta.delimiter,
               stdout: io.stdout,
               signal: interrupt.signal,
-            }),
+            });
+          },
           wait: true,
           keepSeconds: 0,
           onProgress: progress.show,
@@ -702,6 +724,19 @@ export async function runDistributedScan(
           now: Date.now,
         });
         progress.clear();
+        if (options.output !== null && scanMeta !== null) {
+          await writeScanRecord(options.output, {
+            ...distributedRecord(
+              scanMeta,
+              result.rows,
+              options.output,
+              'scan --redis',
+              [...built.resolvers],
+            ),
+            started: new Date(started).toISOString(),
+            options: recordOptions(options),
+          });
+        }
         if (!options.quiet) {
           io.stderr.write(
             summary(
@@ -748,6 +783,32 @@ export async function runDistributedScan(
  * across all its jobs, stragglers aside (see StraggleLimit); `limit` tells
  * its workers when the DNS has room for another job.
  */
+/** The record of a scan run over Redis, from its metadata hash. */
+function distributedRecord(
+  meta: ScanMeta,
+  rows: number,
+  output: string,
+  command: string,
+  resolvers: string[],
+): ScanRecord {
+  return {
+    exoscope: packageVersion(),
+    command,
+    started: new Date(meta.created).toISOString(),
+    finished: new Date().toISOString(),
+    input: {
+      name: meta.input,
+      sha256: meta.inputSha256 || null,
+      rows: meta.rows ?? rows,
+      skippedBlank: meta.skippedBlank,
+      skippedComment: meta.skippedComment,
+    },
+    output: { name: basename(output), format: meta.format, rows },
+    resolvers,
+    options: { format: meta.format, chunk_size: meta.chunkSize },
+  };
+}
+
 function chunkProcessor(
   redis: Redis,
   prefix: string,

@@ -15,6 +15,8 @@ Exchange, hybrid, or elsewhere; with the DNS evidence for every verdict.
 
 Usage:
   exoscope scan <input.csv|-> [options]    classify every row of a domain list
+  exoscope report <results> -o FILE.html   an HTML report to file or print
+  exoscope diff <old> <new>                what changed between two scans
   exoscope --help | scan --help            this text / every scan option
   exoscope --version
 
@@ -100,7 +102,15 @@ Distributed (see the README's "Scaling out"); the flags below need --redis:
                          exoscope)
 `;
 
-const COMMANDS = ['scan', 'enqueue', 'worker', 'status', 'collect'] as const;
+const COMMANDS = [
+  'scan',
+  'report',
+  'diff',
+  'enqueue',
+  'worker',
+  'status',
+  'collect',
+] as const;
 
 /** Runs the CLI; returns the exit code. Errors with a code become one line. */
 export async function main(
@@ -139,6 +149,14 @@ export async function main(
           );
         }
         return await runScan(args.options, io);
+      }
+      case 'report': {
+        const { runReport } = await import('./report-command.js');
+        return await runReport(rest, io);
+      }
+      case 'diff': {
+        const { runDiff } = await import('./diff-command.js');
+        return await runDiff(rest, io);
       }
       case 'enqueue':
       case 'worker':

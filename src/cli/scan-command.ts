@@ -4,6 +4,12 @@ import type { InputRow } from '../adapters/csv-source.js';
 import { openSink } from '../adapters/output-sink.js';
 import type { ScanSink } from '../adapters/output-sink.js';
 import { buildScanDeps, preflight } from '../adapters/scan-deps.js';
+import {
+  fileSha256,
+  inputName,
+  recordOptions,
+  writeScanRecord,
+} from '../adapters/scan-record-file.js';
 import { scanOnThreads } from '../adapters/scan-threads.js';
 import { emptyEvidence } from '../core/evidence.js';
 import type { Evidence } from '../core/evidence.js';
@@ -13,6 +19,7 @@ import { scanRows } from '../core/scan-rows.js';
 import { Notices } from './notices.js';
 import type { ScanOptions } from './options.js';
 import { ProgressLine, RunStats } from './progress.js';
+import { packageVersion } from '../adapters/package-version.js';
 
 export const EXIT_INTERRUPTED = 130;
 
@@ -49,6 +56,7 @@ async function scan(
   io: ScanIo,
   stop: StopSignal,
 ): Promise<number> {
+  const started = new Date();
   const source = await openSource({
     path: options.input,
     ...(options.column ? { column: options.column } : {}),
@@ -161,6 +169,28 @@ async function scan(
       return EXIT_INTERRUPTED;
     }
     await sink.close();
+    if (options.output !== null) {
+      await writeScanRecord(options.output, {
+        exoscope: packageVersion(),
+        command: options.threads > 1 ? 'scan --threads' : 'scan',
+        started: started.toISOString(),
+        finished: new Date().toISOString(),
+        input: {
+          name: inputName(options.input),
+          sha256: await fileSha256(options.input),
+          rows: stats.rows,
+          skippedBlank: source.skipped.blank,
+          skippedComment: source.skipped.comment,
+        },
+        output: {
+          name: inputName(options.output),
+          format: options.format,
+          rows: stats.rows,
+        },
+        resolvers: [...built.resolvers],
+        options: recordOptions(options),
+      });
+    }
     if (!options.quiet) {
       const notes =
         stats.rows === 0 && source.hasHeader

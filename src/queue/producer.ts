@@ -29,6 +29,8 @@ export interface EnqueueOptions {
   };
   /** Shown by status: the file's base name, or `stdin`. */
   inputName: string;
+  /** SHA-256 of the input file's bytes, for the scan's record; '' for stdin. */
+  inputSha256?: string;
   /** Null: the scan's stored format, or csv for a new scan. */
   format: 'csv' | 'jsonl' | null;
   /** The CSV output's field delimiter, fixed at the scan's first enqueue. Default `,`. */
@@ -94,6 +96,7 @@ async function enqueueRows(options: EnqueueOptions): Promise<EnqueueResult> {
     await redis.hset(keys.meta, {
       version: LAYOUT_VERSION,
       input: options.inputName,
+      inputSha256: options.inputSha256 ?? '',
       format: settings.format,
       header: JSON.stringify(source.header),
       delimiter: options.delimiter ?? ',',

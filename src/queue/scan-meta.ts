@@ -14,6 +14,8 @@ export interface ScanMeta {
   version: number;
   /** Input file name (no directories), or `stdin`. */
   input: string;
+  /** SHA-256 of the input file's bytes; '' for stdin (or a scan enqueued before it was kept). */
+  inputSha256: string;
   format: 'csv' | 'jsonl';
   /** The input's column names: the output's first columns. */
   header: string[];
@@ -58,6 +60,7 @@ export async function readMeta(
   return {
     version: Number(h.version),
     input: h.input ?? '',
+    inputSha256: h.inputSha256 ?? '',
     format: h.format === 'jsonl' ? 'jsonl' : 'csv',
     header: Array.isArray(header) ? header.map(String) : [],
     delimiter: h.delimiter === ';' || h.delimiter === '\t' ? h.delimiter : ',',
