@@ -75,8 +75,6 @@ const OPT: OptAnswer = {
 };
 /** A name's text without trailing dot, for 255 bytes on the wire. */
 const MAX_NAME_TEXT = 253;
-/** Aliases followed inside one answer; a longer chain ends there, as nodata. */
-const MAX_CNAME_HOPS = 16;
 const QR = 0x8000;
 const OPCODE_MASK = 0x7800;
 const TC = 0x0200;
@@ -444,39 +442,48 @@ function escapeChar(c: string): string {
  * The records of `type` at the end of the CNAME chain that starts at the
  * asked name, as a recursor lays it out, and the aliases followed. Records of
  * other classes, and off the chain, are ignored.
+ *
+ * The chain is followed as far as the answer goes, as c-ares does (its A and
+ * AAAA parser follows every alias in the answer, its MX, TXT and SRV parsers
+ * take the records whatever their owner): the recursor has applied its own
+ * restart limit already (BIND 16, now 11; Unbound 11, see scan-domain.ts),
+ * and an answer it delivered is no less true for a long chain. Only a
+ * repeat ends the chain early: a loop, shown by the repeat. A chain that
+ * ends without the records is `nodata` with its aliases; whether it ended
+ * or was cut by the recursor's limit is for the scan to find out.
  */
 function followChain(
   answers: readonly Answer[],
   asked: string,
   type: QueryType,
 ): TryOutcome {
-  const owners = answers.map((a) =>
-    (a.type === type || a.type === 'CNAME') && a.class === 'IN'
-      ? presentName(a.name)
-      : undefined,
-  );
+  // Per owner on the chain's types: its records of `type`, its first alias.
+  const owners = new Map<string, { records?: Answer[]; alias?: string }>();
+  for (const a of answers) {
+    if ((a.type !== type && a.type !== 'CNAME') || a.class !== 'IN') continue;
+    const name = presentName(a.name);
+    let entry = owners.get(name);
+    if (!entry) owners.set(name, (entry = {}));
+    if (a.type === type) (entry.records ??= []).push(a);
+    else if (a.type === 'CNAME') entry.alias ??= a.data;
+  }
   let cnames: string[] | undefined;
+  let seen: Set<string> | undefined;
   let current = asked;
-  for (let hop = 0; hop <= MAX_CNAME_HOPS; hop++) {
-    let records: RdataOf[QueryType][] | undefined;
-    let alias: string | undefined;
-    for (let i = 0; i < answers.length; i++) {
-      const a = answers[i] as Answer;
-      if (owners[i] !== current) continue;
-      if (a.type === type) (records ??= []).push(rdata(a));
-      else if (a.type === 'CNAME') alias ??= a.data;
-    }
-    if (records) {
+  for (;;) {
+    const entry = owners.get(current);
+    if (entry?.records) {
+      const records = entry.records.map(rdata);
       return cnames
         ? { status: 'ok', records, cnames }
         : { status: 'ok', records };
     }
-    if (alias === undefined) break;
-    const name = presentName(alias);
-    // A name seen before ends the chain: a loop, shown by the repeat.
-    const seen = name === asked || cnames?.includes(name) === true;
+    if (entry?.alias === undefined) break;
+    const name = presentName(entry.alias);
     (cnames ??= []).push(name);
-    if (seen) break;
+    seen ??= new Set([asked]);
+    if (seen.has(name)) break;
+    seen.add(name);
     current = name;
   }
   return cnames ? { ...NODATA, cnames } : NODATA;

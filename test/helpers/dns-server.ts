@@ -129,6 +129,11 @@ export interface FakeDnsServerOptions {
    * such as dnsmasq waiting on its upstream). Default: each at once.
    */
   tcpInOrder?: (name: string) => number;
+  /**
+   * CNAMEs chased inside one answer, as a recursor would, before the answer
+   * ends (NOERROR, the chain so far). Default 8.
+   */
+  maxCnameHops?: number;
 }
 
 const HOST = '127.0.0.1';
@@ -146,7 +151,10 @@ class Zone {
   private readonly byName = new Map<string, FakeRecord[]>();
   private readonly nonTerminal = new Set<string>();
 
-  constructor(records: readonly FakeRecord[]) {
+  constructor(
+    records: readonly FakeRecord[],
+    private readonly maxCnameHops = MAX_CNAME_CHAIN,
+  ) {
     for (const record of records) {
       const name = normaliseName(record.name);
       const list = this.byName.get(name);
@@ -190,7 +198,7 @@ class Zone {
     // The first owner echoes the question's spelling, as real servers do.
     let owner = qname;
     let name = normaliseName(qname);
-    for (let hop = 0; hop < MAX_CNAME_CHAIN; hop++) {
+    for (let hop = 0; hop < this.maxCnameHops; hop++) {
       const records = this.lookup(name);
       if (records === undefined) {
         // A dangling CNAME target outside the set ends the chase with NOERROR.
@@ -272,7 +280,7 @@ function reply(
 export async function startFakeDnsServer(
   opts: FakeDnsServerOptions = {},
 ): Promise<FakeDnsServer> {
-  let zone = new Zone(opts.records ?? []);
+  let zone = new Zone(opts.records ?? [], opts.maxCnameHops);
   let behaviour: BehaviourFn = opts.behaviour ?? (() => 'answer');
   const queries: ReceivedQuery[] = [];
   const arrivals: number[] = [];
@@ -398,7 +406,7 @@ export async function startFakeDnsServer(
       return tcpConnections;
     },
     setRecords(records) {
-      zone = new Zone(records);
+      zone = new Zone(records, opts.maxCnameHops);
     },
     setBehaviour(fn) {
       behaviour = fn;
