@@ -1,8 +1,11 @@
 import { CLASSIFICATIONS, RULES, STATUS_RULES } from './classify.js';
 import {
+  AUTODISCOVER_PUBLISHERS,
   AUTODISCOVER_SIGNATURES,
+  CONVENTIONAL_EXCHANGE_NAMES,
   DKIM_PATTERNS,
   MX_SIGNATURES,
+  PROVIDER_DKIM,
   SERVICE_SIGNATURES,
   SPF_SIGNATURES,
 } from './signatures.js';
@@ -79,6 +82,31 @@ export const DERIVED_SIGNALS: readonly { id: string; description: string }[] = [
     description: 'autodiscover.service CNAME to Exchange Online',
   },
   {
+    id: 'backup-mx',
+    description:
+      'A secondary MX at a server elsewhere, matching no signature, ranked below EOP: a backup MX service, not hybrid',
+  },
+  {
+    id: 'autodiscover-provider',
+    description:
+      "Autodiscover (or its SRV, `-srv`) points under the MX provider's registrable domain, at a known provider, or its address is the MX hoster's (same address or ASN): the hoster's, not on-premises",
+  },
+  {
+    id: 'autoconfig',
+    description:
+      'autoconfig.<domain> exists beside an own autodiscover: mail systems other than Exchange publish it, Exchange shops rarely do',
+  },
+  {
+    id: 'exchange-host-name',
+    description:
+      'An own host named owa.<domain> or exchange.<domain> (MX, autodiscover target or conventional name) resolves',
+  },
+  {
+    id: 'onprem-host-conventional',
+    description:
+      'A conventional Exchange name (mail, owa, …) resolves to an own server, asked because federation records were found',
+  },
+  {
     id: 'partial-evidence',
     description:
       'Some queries failed; the verdict stands on the rest, with low confidence',
@@ -92,6 +120,56 @@ export const DERIVED_SIGNALS: readonly { id: string; description: string }[] = [
   {
     id: 'apex-cname',
     description: 'The domain itself is an alias; its target was scanned',
+  },
+];
+
+/** What each kind of evidence proves, strongest first. */
+export const EVIDENCE_RANK: readonly {
+  evidence: string;
+  ids: readonly string[];
+  proves: string;
+}[] = [
+  {
+    evidence:
+      'Federation records (exchangedelegation TXT, autodiscover.service)',
+    ids: ['exchange-delegation', 'autodiscover-service'],
+    proves:
+      'Exchange-specific: a hybrid configuration was set up with an on-premises Exchange server',
+  },
+  {
+    evidence: 'An own owa / exchange host',
+    ids: ['exchange-host-name'],
+    proves: 'Exchange-specific: the name says Exchange',
+  },
+  {
+    evidence:
+      'Exchange Online: EOP MX, EXO autodiscover, EXO DKIM, SPF for EXO',
+    ids: ['mx-eop', 'autodiscover-exo', 'dkim-exo', 'spf-exo'],
+    proves:
+      'Exchange Online holds or sends the mail; beside on-premises evidence: hybrid',
+  },
+  {
+    evidence: 'Own MX, own autodiscover (A, CNAME, SRV)',
+    ids: ['mx-own-host', 'autodiscover-onprem', 'autodiscover-srv-onprem'],
+    proves:
+      'Any mail server: Exchange publishes autodiscover, so do cPanel, mailcow, Zimbra, Kopano, Stalwart',
+  },
+  {
+    evidence: 'autoconfig beside an own autodiscover',
+    ids: ['autoconfig'],
+    proves:
+      'Against Exchange: other mail systems publish it, Exchange shops rarely do',
+  },
+  {
+    evidence:
+      "Autodiscover at a known publisher or under the MX hoster's domain or network",
+    ids: ['autodiscover-provider', 'autodiscover-publisher-cpanel'],
+    proves: "The hoster's discovery service, not an on-premises server",
+  },
+  {
+    evidence: 'MS= verification, Teams / Intune records',
+    ids: ['ms-verification', 'teams-lyncdiscover', 'entra-registration'],
+    proves: 'A Microsoft 365 tenant exists; nothing about mail',
   },
 ];
 
@@ -119,6 +197,37 @@ export function classificationDoc(): string {
     '- On-premises autodiscover next to Exchange Online evidence is the classic hybrid.',
     '- SPF and DKIM are outbound evidence: they say who sends or signs, and only break ties behind a gateway.',
     '- A failure (timeout, SERVFAIL, REFUSED) is never taken as "no record": the MX lookup failing gives `unresolved`, a side query failing lowers the confidence to `low` and is listed in `error`.',
+    '',
+    '## Evidence ranked by what it proves',
+    '',
+    row(['evidence', 'signal ids', 'proves']),
+    row(['---', '---', '---']),
+    ...EVIDENCE_RANK.map((e) =>
+      row([e.evidence, e.ids.map((i) => `\`${i}\``).join(', '), e.proves]),
+    ),
+    '',
+    '`exchange-onprem` at `high` needs Exchange-specific evidence; an own MX with an own autodiscover alone is `medium` at most. Exchange Online evidence beside on-premises evidence gives `hybrid`, at the confidence of the weaker side.',
+    '',
+    '## onprem_exchange: does the domain still run an Exchange server?',
+    '',
+    'Answered for every row, whatever the classification says about where mail enters (docs/onprem-exchange.md has the detail):',
+    '',
+    '- `likely`: an own autodiscover beside Exchange-specific or Exchange Online evidence, or Exchange-specific evidence with an own host',
+    '- `possible`: only evidence that fits any mail server (an own MX or autodiscover), or federation records without an own host found',
+    "- `none-seen`: no own mail server, a hoster's autodiscover, or an own server that publishes autoconfig (evidence against Exchange)",
+    '- `unknown`: the evidence failed, or a filtering gateway hides what stands behind it',
+    '',
+    "`confirmed` is reserved for a server probe. `onprem_hosts` lists the domain's own hosts that may be an Exchange server (`name=address`, `;`-separated): own MX hosts, autodiscover's own answer (CNAME target, A, SRV target) and, when federation records were found, the conventional names below. Microsoft addresses, provider names and wildcard answers are never listed.",
+    '',
+    row(['conventional name', 'Exchange-specific', 'why it is asked']),
+    row(['---', '---', '---']),
+    ...CONVENTIONAL_EXCHANGE_NAMES.map((c) =>
+      row([
+        `\`${c.label}.<domain>\``,
+        c.exchangeSpecific ? 'yes' : 'no',
+        c.why,
+      ]),
+    ),
     '',
     '## Verdicts decided by the scan status',
     '',
@@ -177,6 +286,18 @@ export function classificationDoc(): string {
     '',
     'A `-srv` suffix on an id means the `_autodiscover._tcp` SRV record gave it.',
     '',
+    '## Autodiscover publishers that are not Exchange',
+    '',
+    row(['id', 'target suffixes', 'meaning']),
+    row(['---', '---', '---']),
+    ...AUTODISCOVER_PUBLISHERS.map((s) =>
+      row([
+        `\`${s.id}\``,
+        s.suffixes.map((x) => `\`${x}\``).join(', '),
+        s.description,
+      ]),
+    ),
+    '',
     '## SPF signatures',
     '',
     row(['id', 'include / redirect', 'meaning']),
@@ -195,6 +316,21 @@ export function classificationDoc(): string {
     row(['---', '---', '---']),
     ...DKIM_PATTERNS.map((p) =>
       row([`\`${p.id}\``, `\`${p.pattern.source}\``, p.description]),
+    ),
+    '',
+    '## Provider DKIM (who signs behind an opaque MX)',
+    '',
+    row(['id', 'selector asked', 'pattern', 'meaning']),
+    row(['---', '---', '---', '---']),
+    ...PROVIDER_DKIM.map((p) =>
+      row([
+        `\`${p.id}\``,
+        p.selector
+          ? `\`${p.selector}._domainkey\``
+          : '(random token, not asked)',
+        `\`${p.pattern.source}\``,
+        p.description,
+      ]),
     ),
     '',
     '## Microsoft 365 service records',

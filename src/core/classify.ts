@@ -1,18 +1,23 @@
 import { isFailure } from './dns.js';
 import type { Evidence } from './evidence.js';
 import {
+  AUTODISCOVER_PUBLISHERS,
   AUTODISCOVER_SIGNATURES,
+  CONVENTIONAL_EXCHANGE_NAMES,
   DKIM_PATTERNS,
   MX_SIGNATURES,
+  PROVIDER_DKIM,
   SERVICE_SIGNATURES,
   SPF_SIGNATURES,
   hasSuffix,
   matchHost,
+  registrableOf,
 } from './signatures.js';
 import type { MicrosoftCloud } from './signatures.js';
 import { parseSpf } from './spf.js';
 import { matchMicrosoftRange } from './ip-owner.js';
-import { getDomain } from 'tldts';
+import { onpremExchange } from './onprem-exchange.js';
+import type { OnpremExchange, OnpremHost } from './onprem-exchange.js';
 
 /** The verdict vocabulary: the contract users read. */
 export const CLASSIFICATIONS = [
@@ -42,13 +47,32 @@ export type MxKind =
   /** A server elsewhere, owner unknown to the signature table. */
   | 'foreign';
 
-/** Where autodiscover sends Outlook: the mailbox side of the story. */
-export type AutodiscoverKind = 'exo' | 'onprem' | 'none' | 'failed';
+/**
+ * Where autodiscover sends Outlook: the mailbox side of the story. `provider`:
+ * a hoster's or a non-Exchange system's discovery service (a known publisher,
+ * or under the registrable domain or in the network of the MX provider).
+ */
+export type AutodiscoverKind =
+  'exo' | 'onprem' | 'provider' | 'none' | 'failed';
+
+/** One MX host as the rules see it. */
+export interface MxHostKind {
+  host: string;
+  priority: number;
+  kind: MxKind;
+  /** A foreign server ranked below EOP: a backup MX service, not hybrid. */
+  backup: boolean;
+}
 
 /** The facts the rules look at, derived once from the evidence. */
 export interface Signals {
-  /** Kinds of the MX hosts that resolved, primary (lowest preference) first. */
+  /**
+   * Kinds of the MX hosts that resolved, in priority order; a backup MX (a
+   * foreign server ranked below EOP) is left out.
+   */
   mxKinds: MxKind[];
+  /** Every MX host that resolved, backup MX included. */
+  mxHosts: MxHostKind[];
   primaryMx: MxKind | null;
   /** Provider name of the primary MX (microsoft, google, zoho, ...). */
   mxProvider: string;
@@ -57,6 +81,27 @@ export interface Signals {
   /** Outbound / tenant evidence. */
   spfExo: boolean;
   dkimTenant: string;
+  /** Provider named by a provider DKIM CNAME (fastmail, migadu, ...). */
+  dkimProvider: string;
+  /**
+   * Hybrid federation records (`exchangedelegation` TXT, `autodiscover.service`
+   * at Exchange Online): Exchange-specific, and Exchange Online evidence too.
+   */
+  federation: boolean;
+  /**
+   * Exchange-specific evidence of an own server: federation records, or an
+   * own host named `owa` / `exchange` that resolves.
+   */
+  exchangeSpecific: boolean;
+  /**
+   * Evidence against Exchange beside an own autodiscover: `autoconfig`
+   * (Thunderbird autoconfiguration), which other mail systems publish.
+   */
+  notExchange: boolean;
+  /** The domain's own hosts that may be an Exchange server. */
+  hosts: OnpremHost[];
+  /** One of `hosts` came from a conventional Exchange name. */
+  ownHosts: boolean;
   msVerification: boolean;
   cloud: MicrosoftCloud | null;
   /** Ids of every signal that fired, for the reasons column. */
@@ -71,6 +116,16 @@ export interface Verdict {
   tenant: string;
   /** The rule that decided, then the signals that fired. */
   reasons: string[];
+  /**
+   * Does the domain still run an Exchange server of its own, whatever the
+   * classification says about where mail enters (docs/onprem-exchange.md).
+   */
+  onpremExchange: OnpremExchange;
+  /**
+   * The domain's own hosts that may be an Exchange server, with addresses:
+   * never a Microsoft, Google or known provider address, never a wildcard's.
+   */
+  onpremHosts: OnpremHost[];
 }
 
 /** A classification rule: first match wins. */
@@ -84,8 +139,23 @@ export interface Rule {
 
 const isServer = (k: MxKind | null): boolean => k === 'own' || k === 'foreign';
 const m365Outbound = (s: Signals): boolean => s.spfExo || s.dkimTenant !== '';
+/** Exchange Online signs the domain's mail or holds its federation: strong. */
+const exoStrong = (s: Signals): boolean => s.dkimTenant !== '' || s.federation;
+const serverAd = (s: Signals): boolean =>
+  isServer(s.primaryMx) && s.autodiscover === 'onprem';
+const gatewayAd = (s: Signals): boolean =>
+  s.primaryMx === 'gateway' && s.autodiscover === 'onprem';
 
-/** The rules for a domain whose MX resolved, in order. */
+/**
+ * The rules for a domain whose MX resolved, in order. Evidence is ranked by
+ * what it proves: an own MX and an own autodiscover fit any mail server, so
+ * alone they give `exchange-onprem` at `medium` at most; `high` needs
+ * Exchange-specific evidence (federation records, an own `owa` / `exchange`
+ * host) or Exchange Online evidence beside them (hybrid). Exchange Online
+ * evidence (EOP MX, EXO autodiscover, EXO DKIM, SPF for EXO, federation)
+ * beside on-premises evidence is `hybrid`, at the confidence of the weaker
+ * side.
+ */
 export const RULES: readonly Rule[] = [
   {
     id: 'autodiscover-failed',
@@ -101,7 +171,7 @@ export const RULES: readonly Rule[] = [
   {
     id: 'exo-mx-and-server-mx',
     description:
-      'MX at EOP and at a mail server of its own: mail is split between both',
+      'MX at EOP and at a mail server of its own (not a backup MX ranked below EOP): mail is split between both',
     when: (s) => s.mxKinds.includes('microsoft') && s.mxKinds.some(isServer),
     classification: 'hybrid',
     confidence: 'medium',
@@ -113,6 +183,27 @@ export const RULES: readonly Rule[] = [
     when: (s) => s.primaryMx === 'microsoft' && s.autodiscover === 'onprem',
     classification: 'hybrid',
     confidence: 'high',
+  },
+  {
+    id: 'exo-hybrid-leftover',
+    description:
+      'MX and autodiscover at Exchange Online, but federation records and an own Exchange host remain: the hybrid server left running',
+    when: (s) =>
+      s.primaryMx === 'microsoft' &&
+      s.autodiscover === 'exo' &&
+      s.federation &&
+      s.ownHosts,
+    classification: 'hybrid',
+    confidence: 'low',
+  },
+  {
+    id: 'exo-mx-autodiscover-exo-federation',
+    description:
+      'MX and autodiscover at Exchange Online, federation records still published, no own host found: mail in Exchange Online, a hybrid server may remain',
+    when: (s) =>
+      s.primaryMx === 'microsoft' && s.autodiscover === 'exo' && s.federation,
+    classification: 'exchange-online',
+    confidence: 'medium',
   },
   {
     id: 'exo-mx-autodiscover-exo',
@@ -131,7 +222,8 @@ export const RULES: readonly Rule[] = [
   },
   {
     id: 'google-mx',
-    description: 'MX at Google: mail lives in Google Workspace',
+    description:
+      'MX at Google: mail lives in Google Workspace (an own autodiscover left behind shows in onprem_exchange)',
     when: (s) => s.primaryMx === 'google',
     classification: 'google-workspace',
     confidence: 'high',
@@ -145,10 +237,34 @@ export const RULES: readonly Rule[] = [
     confidence: 'medium',
   },
   {
+    id: 'gateway-autodiscover-onprem-m365',
+    description:
+      'MX at a filtering gateway, autodiscover on an own server, and EXO signs the mail (DKIM) or federation records: hybrid behind the gateway',
+    when: (s) => gatewayAd(s) && exoStrong(s),
+    classification: 'hybrid',
+    confidence: 'medium',
+  },
+  {
+    id: 'gateway-autodiscover-onprem-spf-exo',
+    description:
+      'MX at a filtering gateway, autodiscover on an own server, SPF authorises EXO: hybrid behind the gateway, on outbound evidence only',
+    when: (s) => gatewayAd(s) && s.spfExo,
+    classification: 'hybrid',
+    confidence: 'low',
+  },
+  {
+    id: 'gateway-autodiscover-not-exchange',
+    description:
+      'MX at a filtering gateway, autodiscover on an own server that also publishes autoconfig, nothing Exchange-specific: a mail server that is not Exchange',
+    when: (s) => gatewayAd(s) && s.notExchange && !s.exchangeSpecific,
+    classification: 'self-hosted',
+    confidence: 'low',
+  },
+  {
     id: 'gateway-autodiscover-onprem',
     description:
       'MX at a filtering gateway, autodiscover on an own server: on-premises Exchange behind the gateway',
-    when: (s) => s.primaryMx === 'gateway' && s.autodiscover === 'onprem',
+    when: gatewayAd,
     classification: 'exchange-onprem',
     confidence: 'medium',
   },
@@ -158,6 +274,14 @@ export const RULES: readonly Rule[] = [
       'MX at a filtering gateway, no autodiscover, but EXO signs or sends for the domain (DKIM / SPF)',
     when: (s) => s.primaryMx === 'gateway' && m365Outbound(s),
     classification: 'exchange-online',
+    confidence: 'low',
+  },
+  {
+    id: 'gateway-provider-dkim',
+    description:
+      'MX at a filtering gateway, a hosted provider signs the mail (provider DKIM CNAME): mailboxes at that provider',
+    when: (s) => s.primaryMx === 'gateway' && s.dkimProvider !== '',
+    classification: 'other-hosted',
     confidence: 'low',
   },
   {
@@ -177,12 +301,52 @@ export const RULES: readonly Rule[] = [
     confidence: 'high',
   },
   {
-    id: 'server-mx-autodiscover-onprem',
+    id: 'server-mx-autodiscover-onprem-m365',
     description:
-      'MX and autodiscover on own servers: on-premises Exchange (autodiscover is what Exchange publishes)',
-    when: (s) => isServer(s.primaryMx) && s.autodiscover === 'onprem',
+      'MX and autodiscover on own servers, and EXO signs the mail (DKIM) or federation records: hybrid',
+    when: (s) => serverAd(s) && exoStrong(s),
+    classification: 'hybrid',
+    confidence: 'medium',
+  },
+  {
+    id: 'server-mx-autodiscover-onprem-spf-exo',
+    description:
+      'MX and autodiscover on own servers, SPF authorises EXO: hybrid, on outbound evidence only',
+    when: (s) => serverAd(s) && s.spfExo,
+    classification: 'hybrid',
+    confidence: 'low',
+  },
+  {
+    id: 'server-mx-autodiscover-onprem-exchange',
+    description:
+      'MX and autodiscover on own servers, and Exchange-specific evidence (an own owa / exchange host): on-premises Exchange',
+    when: (s) => serverAd(s) && s.exchangeSpecific,
     classification: 'exchange-onprem',
     confidence: 'high',
+  },
+  {
+    id: 'own-server-autodiscover-not-exchange',
+    description:
+      'MX and autodiscover on own servers that also publish autoconfig, which Exchange shops rarely do: a mail server that is not Exchange',
+    when: (s) => serverAd(s) && s.notExchange && s.primaryMx === 'own',
+    classification: 'self-hosted',
+    confidence: 'medium',
+  },
+  {
+    id: 'foreign-server-autodiscover-not-exchange',
+    description:
+      'MX at a server elsewhere, autodiscover beside autoconfig: a hosted mail system that is not Exchange',
+    when: (s) => serverAd(s) && s.notExchange,
+    classification: 'other-hosted',
+    confidence: 'low',
+  },
+  {
+    id: 'server-mx-autodiscover-onprem',
+    description:
+      'MX and autodiscover on own servers, nothing Exchange-specific: on-premises Exchange is the likeliest, but any mail server can publish autodiscover',
+    when: serverAd,
+    classification: 'exchange-onprem',
+    confidence: 'medium',
   },
   {
     id: 'server-mx-m365-dkim',
@@ -205,6 +369,14 @@ export const RULES: readonly Rule[] = [
       'MX at a server under the domain itself and nothing that says Exchange',
     when: (s) => s.primaryMx === 'own',
     classification: 'self-hosted',
+    confidence: 'medium',
+  },
+  {
+    id: 'foreign-server-provider-dkim',
+    description:
+      'MX at a server elsewhere, a hosted provider signs the mail (provider DKIM CNAME)',
+    when: (s) => s.primaryMx === 'foreign' && s.dkimProvider !== '',
+    classification: 'other-hosted',
     confidence: 'medium',
   },
   {
@@ -289,6 +461,8 @@ export function classify(ev: Evidence): Verdict {
       gateway: '',
       tenant: '',
       reasons: [rule.id, ...signals],
+      onpremExchange: onpremExchange(ev, null),
+      onpremHosts: [],
     };
   }
   const s = signals(ev);
@@ -305,6 +479,8 @@ export function classify(ev: Evidence): Verdict {
     gateway: s.gateway,
     tenant: s.dkimTenant,
     reasons: [rule?.id ?? 'no-rule', ...s.ids],
+    onpremExchange: onpremExchange(ev, s),
+    onpremHosts: s.hosts,
   };
 }
 
@@ -316,7 +492,7 @@ function providerOf(c: Classification, s: Signals): string {
     case 'google-workspace':
       return 'google';
     case 'other-hosted':
-      return s.primaryMx === 'provider' ? s.mxProvider : '';
+      return s.primaryMx === 'provider' ? s.mxProvider : s.dkimProvider;
     default:
       return '';
   }
@@ -326,12 +502,11 @@ function providerOf(c: Classification, s: Signals): string {
 export function signals(ev: Evidence): Signals {
   const ids = new Set<string>();
   const registrable = registrableOf(ev.domain);
-  const mxKinds: MxKind[] = [];
+  const mxHosts: MxHostKind[] = [];
   let mxProvider = '';
   let gateway = '';
   let cloud: MicrosoftCloud | null = null;
-  let primary: MxKind | null = null;
-  let primaryPriority = Infinity;
+  let primary: MxHostKind | null = null;
 
   for (const host of ev.mxHosts) {
     if (host.status !== 'ok') {
@@ -343,7 +518,7 @@ export function signals(ev: Evidence): Signals {
     const sig = matchHost(MX_SIGNATURES, host.host);
     let kind: MxKind;
     if (sig) {
-      kind = sig.kind === 'microsoft' ? 'microsoft' : sig.kind;
+      kind = sig.kind;
       ids.add(sig.id);
       if (sig.cloud) cloud ??= sig.cloud;
       if (sig.kind === 'gateway') gateway ||= sig.name;
@@ -361,15 +536,30 @@ export function signals(ev: Evidence): Signals {
         ids.add('mx-microsoft-asn-not-eop');
       }
     }
-    mxKinds.push(kind);
-    if (host.priority < primaryPriority) {
-      primaryPriority = host.priority;
-      primary = kind;
+    const entry: MxHostKind = {
+      host: host.host,
+      priority: host.priority,
+      kind,
+      backup: false,
+    };
+    mxHosts.push(entry);
+    if (primary === null || host.priority < primary.priority) {
+      primary = entry;
       mxProvider = sig?.name ?? '';
     }
   }
+  // A foreign server matching no signature, ranked below EOP: a backup MX
+  // service holding mail while EOP is unreachable, not a second mail system.
+  const eop = mxHosts.find((h) => h.kind === 'microsoft');
+  for (const h of mxHosts) {
+    if (eop && h.kind === 'foreign' && h.priority > eop.priority) {
+      h.backup = true;
+      ids.add('backup-mx');
+    }
+  }
+  const mxKinds = mxHosts.filter((h) => !h.backup).map((h) => h.kind);
 
-  const autodiscover = autodiscoverKind(ev, ids, (c) => (cloud ??= c));
+  const autodiscover = autodiscoverKind(ev, mxHosts, ids, (c) => (cloud ??= c));
 
   const spfRecords = ev.txt.filter((t) => /^v=spf1(\s|$)/i.test(t));
   if (spfRecords.length > 1) ids.add('spf-multiple');
@@ -390,7 +580,8 @@ export function signals(ev: Evidence): Signals {
   }
 
   let dkimTenant = '';
-  for (const probe of ev.dkim) {
+  let dkimProvider = '';
+  for (const probe of [...ev.dkim, ...ev.providerDkim]) {
     if (!probe.target) continue;
     for (const p of DKIM_PATTERNS) {
       const m = p.pattern.exec(probe.target);
@@ -398,6 +589,12 @@ export function signals(ev: Evidence): Signals {
         ids.add(p.id);
         dkimTenant ||= m.groups.tenant;
         cloud ??= p.cloud;
+      }
+    }
+    for (const p of PROVIDER_DKIM) {
+      if (p.pattern.test(probe.target)) {
+        ids.add(p.id);
+        dkimProvider ||= p.name;
       }
     }
   }
@@ -413,47 +610,99 @@ export function signals(ev: Evidence): Signals {
       ids.add(sig.id);
     }
   }
+  let federation = false;
   const delegation = ev.exchangeDelegation;
   if (delegation?.records.length && !delegation.wildcard) {
     ids.add('exchange-delegation');
+    federation = true;
   }
   const adService = ev.autodiscoverService?.target;
   // Only a Microsoft target counts: anything else is what a wildcard or a
   // catch-all CNAME gives every name.
   if (adService && matchHost(AUTODISCOVER_SIGNATURES, adService)) {
     ids.add('autodiscover-service');
+    federation = true;
   }
+  const notExchange = autoconfigPresent(ev);
+  if (notExchange) ids.add('autoconfig');
   if (ev.wildcard?.present) ids.add('wildcard');
   if (ev.failures.length > 0) ids.add('partial-evidence');
   if (ev.nullMx) ids.add('null-mx-mixed');
   if (ev.apexCname.length > 0) ids.add('apex-cname');
 
+  const hosts = collectHosts(ev, mxHosts, autodiscover, ids);
+  const exchangeName = hosts.some((h) =>
+    CONVENTIONAL_EXCHANGE_NAMES.some(
+      (c) => c.exchangeSpecific && h.name.startsWith(`${c.label}.`),
+    ),
+  );
+  if (exchangeName) ids.add('exchange-host-name');
+
   return {
     mxKinds,
-    primaryMx: primary,
+    mxHosts,
+    primaryMx: primary?.kind ?? null,
     mxProvider,
     gateway,
     autodiscover,
     spfExo,
     dkimTenant,
+    dkimProvider,
+    federation,
+    exchangeSpecific: federation || exchangeName,
+    notExchange,
+    hosts,
+    ownHosts: hosts.some((h) => h.sources.includes('conventional')),
     msVerification,
     cloud,
     ids: [...ids],
   };
 }
 
+/** `autoconfig.<domain>` exists, and not only as a wildcard's answer. */
+function autoconfigPresent(ev: Evidence): boolean {
+  const p = ev.autoconfig;
+  if (!p) return false;
+  if (p.status === 'ok') return p.target !== (ev.wildcard?.cname ?? null);
+  // NODATA to a CNAME query: the name exists with other records, unless a
+  // wildcard of another type makes every name exist.
+  return p.status === 'nodata' && !ev.wildcard?.present;
+}
+
 function autodiscoverKind(
   ev: Evidence,
+  mxHosts: readonly MxHostKind[],
   ids: Set<string>,
   setCloud: (c: MicrosoftCloud) => void,
 ): AutodiscoverKind {
   const ad = ev.autodiscover;
+  // The registrable domains of the MX hosts that are a provider's or another
+  // organisation's: an autodiscover target under one of them is theirs.
+  const hoster = new Set(
+    mxHosts
+      .filter((h) => h.kind !== 'own' && h.kind !== 'microsoft')
+      .map((h) => registrableOf(h.host)),
+  );
   const fromTarget = (target: string, via: string): AutodiscoverKind => {
+    const suffix = via === 'srv' ? '-srv' : '';
     const sig = matchHost(AUTODISCOVER_SIGNATURES, target);
     if (sig) {
-      ids.add(via === 'srv' ? `${sig.id}-srv` : sig.id);
+      ids.add(`${sig.id}${suffix}`);
       if (sig.cloud) setCloud(sig.cloud);
       return 'exo';
+    }
+    const publisher = matchHost(AUTODISCOVER_PUBLISHERS, target);
+    if (publisher) {
+      ids.add(publisher.id);
+      return 'provider';
+    }
+    const provider = matchHost(MX_SIGNATURES, target);
+    if (
+      (provider && provider.kind !== 'microsoft') ||
+      hoster.has(registrableOf(target))
+    ) {
+      ids.add(`autodiscover-provider${suffix}`);
+      return 'provider';
     }
     ids.add(via === 'srv' ? 'autodiscover-srv-onprem' : 'autodiscover-onprem');
     return 'onprem';
@@ -466,6 +715,10 @@ function autodiscoverKind(
       if (ms) {
         ids.add('autodiscover-exo-ip');
         return 'exo';
+      }
+      if (atMxHoster(ev, ad.addresses, mxHosts)) {
+        ids.add('autodiscover-provider');
+        return 'provider';
       }
       ids.add('autodiscover-onprem');
       return 'onprem';
@@ -480,14 +733,109 @@ function autodiscoverKind(
   return 'none';
 }
 
-function isMicrosoftServiceIp(ip: string): boolean {
-  return matchMicrosoftRange(ip) !== null;
+/**
+ * Autodiscover's addresses are those of a provider's or another
+ * organisation's MX host, or in the same network (ASN): the hoster's.
+ */
+function atMxHoster(
+  ev: Evidence,
+  addresses: readonly string[],
+  mxHosts: readonly MxHostKind[],
+): boolean {
+  const hosted = new Set(
+    mxHosts
+      .filter(
+        (h) => h.kind === 'provider' || (h.kind === 'foreign' && !h.backup),
+      )
+      .map((h) => h.host),
+  );
+  const mxAddresses = ev.mxHosts
+    .filter((h) => hosted.has(h.host))
+    .flatMap((h) => h.addresses);
+  if (mxAddresses.length === 0) return false;
+  const ips = new Set(mxAddresses.map((a) => a.ip));
+  if (addresses.some((ip) => ips.has(ip))) return true;
+  const asns = new Set(
+    mxAddresses.map((a) => a.owner.asn).filter((a) => a !== null),
+  );
+  return ev.autodiscoverAsns.some((a) => a !== null && asns.has(a));
 }
 
-function registrableOf(domain: string): string {
-  // Under the registrable domain (x.co.uk for mail.x.co.uk) counts as "own";
-  // for a suffix the public list does not know (.test), the domain itself.
-  return getDomain(domain, { allowPrivateDomains: false }) ?? domain;
+/**
+ * The domain's own hosts that may be an Exchange server, with their
+ * addresses: own MX hosts, autodiscover's own answer (CNAME target, A, SRV
+ * target), the conventional names that resolved. Microsoft addresses,
+ * provider names and wildcard answers are left out.
+ */
+function collectHosts(
+  ev: Evidence,
+  mxHosts: readonly MxHostKind[],
+  autodiscover: AutodiscoverKind,
+  ids: Set<string>,
+): OnpremHost[] {
+  const hosts = new Map<string, OnpremHost>();
+  const add = (
+    name: string,
+    addresses: readonly string[],
+    source: OnpremHost['sources'][number],
+  ): void => {
+    const own = addresses.filter((ip) => matchMicrosoftRange(ip) === null);
+    if (own.length === 0) return;
+    const h = hosts.get(name) ?? { name, addresses: [], sources: [] };
+    for (const ip of own) if (!h.addresses.includes(ip)) h.addresses.push(ip);
+    if (!h.sources.includes(source)) h.sources.push(source);
+    hosts.set(name, h);
+  };
+  const addressesOf = (name: string): string[] => {
+    const mx = ev.mxHosts.find((h) => h.host === name);
+    if (mx) return mx.addresses.map((a) => a.ip);
+    const looked = ev.hostLookups.find((h) => h.name === name);
+    return looked && !isProviderTarget(looked.cname) ? looked.addresses : [];
+  };
+  for (const h of mxHosts) {
+    if (h.kind !== 'own') continue;
+    add(h.host, addressesOf(h.host), 'mx');
+  }
+  const ad = ev.autodiscover;
+  if (ad && autodiscover === 'onprem' && ad.status === 'ok' && !ad.wildcard) {
+    if (ad.cname) add(ad.cname, addressesOf(ad.cname), 'autodiscover');
+    else add(ad.name, ad.addresses, 'autodiscover');
+  }
+  const srv = ev.autodiscoverSrv?.records[0]?.name;
+  if (
+    srv &&
+    autodiscover === 'onprem' &&
+    !(ad?.status === 'ok' && !ad.wildcard)
+  ) {
+    add(srv, addressesOf(srv), 'autodiscover-srv');
+  }
+  const registrable = registrableOf(ev.domain);
+  for (const l of ev.hostLookups) {
+    const conventional = CONVENTIONAL_EXCHANGE_NAMES.some(
+      (c) => l.name === `${c.label}.${ev.domain}`,
+    );
+    if (!conventional || l.status !== 'ok' || l.wildcard) continue;
+    if (isProviderTarget(l.cname) || !hasSuffix(l.name, registrable)) continue;
+    add(l.name, l.addresses, 'conventional');
+  }
+  if ([...hosts.values()].some((h) => h.sources.includes('conventional'))) {
+    ids.add('onprem-host-conventional');
+  }
+  return [...hosts.values()];
+}
+
+/** A CNAME into Microsoft, Google or a known provider: not an own server. */
+function isProviderTarget(cname: string | null): boolean {
+  if (cname === null) return false;
+  return (
+    matchHost(MX_SIGNATURES, cname) !== null ||
+    matchHost(AUTODISCOVER_SIGNATURES, cname) !== null ||
+    matchHost(AUTODISCOVER_PUBLISHERS, cname) !== null
+  );
+}
+
+function isMicrosoftServiceIp(ip: string): boolean {
+  return matchMicrosoftRange(ip) !== null;
 }
 
 /** Signals worth reporting even when the status decided the verdict. */

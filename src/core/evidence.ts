@@ -62,6 +62,17 @@ export interface AutodiscoverEvidence {
   wildcard: boolean;
 }
 
+/** A name under the domain asked for its addresses (an on-premises host candidate). */
+export interface HostLookupEvidence {
+  name: string;
+  /** Combined status of the lookups (A, or CNAME then A). */
+  status: QueryStatus;
+  cname: string | null;
+  addresses: string[];
+  /** The answer equals what a wildcard under the domain gives: not evidence. */
+  wildcard: boolean;
+}
+
 /** Everything the scan learnt about one domain: the input of `classify`. */
 export interface Evidence {
   domain: string;
@@ -89,6 +100,25 @@ export interface Evidence {
     wildcard: boolean;
   } | null;
   autodiscoverService: ProbeEvidence | null;
+  /**
+   * Owners (ASN, or null) of autodiscover's addresses, in their order: an
+   * autodiscover A at the MX hoster's network is the hoster's.
+   */
+  autodiscoverAsns: (number | null)[];
+  /**
+   * Host names whose addresses were looked up to name the on-premises hosts:
+   * autodiscover's CNAME or SRV target when no MX host gave its address, and
+   * the conventional Exchange names when federation records were found.
+   */
+  hostLookups: HostLookupEvidence[];
+  /**
+   * `autoconfig.<domain>` (Thunderbird's autoconfiguration), asked beside an
+   * own autodiscover: mail servers other than Exchange commonly publish it.
+   * Status `nodata` to a CNAME query means the name exists with addresses.
+   */
+  autoconfig: ProbeEvidence | null;
+  /** Provider DKIM selectors asked when the MX does not name the provider. */
+  providerDkim: ProbeEvidence[];
   wildcard: {
     probe: string;
     present: boolean;
@@ -123,6 +153,10 @@ export function emptyEvidence(
     services: [],
     exchangeDelegation: null,
     autodiscoverService: null,
+    autodiscoverAsns: [],
+    hostLookups: [],
+    autoconfig: null,
+    providerDkim: [],
     wildcard: null,
     failures: [],
     queries: [],

@@ -28,12 +28,21 @@ export type InvalidReason =
  * - `from-url`: the host was taken from a URL (scheme, path, query or port)
  * - `from-email`: the domain was taken from an e-mail address or `mailto:`
  * - `idn`: an internationalised name; `unicode` holds its Unicode form
- * - `subdomain`: the name is below its registrable domain (`www.x.com`)
+ * - `www`: the name started with `www.`: a website, scanned as its
+ *   registrable domain (a URL's host is too, flagged `from-url`)
+ * - `subdomain`: the name is below its registrable domain (`eu.x.com`), and
+ *   is scanned as given: it may be a mail domain of its own
  * - `public-suffix`: the name is itself an ICANN public suffix (`co.uk`)
  * - `changed`: the result differs from the trimmed input (case, dots, URL...)
  */
 export type DomainFlag =
-  'from-url' | 'from-email' | 'idn' | 'subdomain' | 'public-suffix' | 'changed';
+  | 'from-url'
+  | 'from-email'
+  | 'www'
+  | 'idn'
+  | 'subdomain'
+  | 'public-suffix'
+  | 'changed';
 
 /** The outcome of {@link normaliseDomain}: a domain or a reason, never a throw. */
 export type NormalisedDomain =
@@ -62,6 +71,7 @@ export type NormalisedDomain =
 const FLAG_ORDER: readonly DomainFlag[] = [
   'from-url',
   'from-email',
+  'www',
   'idn',
   'subdomain',
   'public-suffix',
@@ -282,12 +292,6 @@ export function normaliseDomain(raw: string): NormalisedDomain {
     return invalid('numeric-tld', `'${clip(domain)}' ends in a number`);
   }
 
-  let unicode: string | undefined;
-  if (labels.some((label) => label.startsWith('xn--'))) {
-    flags.add('idn');
-    unicode = domainToUnicode(domain);
-  }
-
   const info = parseHost(domain, {
     allowPrivateDomains: false,
     extractHostname: false,
@@ -299,7 +303,25 @@ export function normaliseDomain(raw: string): NormalisedDomain {
     registrable = null;
   } else {
     registrable = info.domain ?? labels.slice(-2).join('.');
+    // A website (a URL, or a www. name) is scanned as the domain it belongs
+    // to: MSP client lists are often keyed by website, and www.<x> has no MX.
+    const www = labels[0] === 'www' && labels.length > 2;
+    if (www) flags.add('www');
+    if (registrable !== domain && (www || flags.has('from-url'))) {
+      domain =
+        info.isIcann === true
+          ? registrable
+          : www
+            ? labels.slice(1).join('.')
+            : domain;
+    }
     if (info.isIcann === true && registrable !== domain) flags.add('subdomain');
+  }
+
+  let unicode: string | undefined;
+  if (domain.split('.').some((label) => label.startsWith('xn--'))) {
+    flags.add('idn');
+    unicode = domainToUnicode(domain);
   }
 
   // An IDN typed in Unicode is not "changed" by its punycode spelling.

@@ -1,3 +1,4 @@
+import { onpremHostsCell } from './onprem-exchange.js';
 import type { RowReport } from './report.js';
 import { cap, escapeControls, safeText } from './untrusted-text.js';
 
@@ -22,6 +23,8 @@ export const RESULT_COLUMNS = [
   'mx_orgs',
   'autodiscover',
   'spf',
+  'onprem_exchange',
+  'onprem_hosts',
 ] as const;
 export type ResultColumn = (typeof RESULT_COLUMNS)[number];
 
@@ -81,6 +84,11 @@ export function resultCells(r: RowReport): Record<ResultColumn, string> {
       ad?.cname ?? (ad?.addresses.length ? ad.addresses.join(';') : ''),
     ),
     spf: safeText(spf, MAX_CELL_CHARS),
+    onprem_exchange: r.verdict.onpremExchange,
+    onprem_hosts: cap(
+      escapeControls(onpremHostsCell(r.verdict.onpremHosts)),
+      MAX_CELL_CHARS,
+    ),
   };
 }
 
@@ -116,6 +124,8 @@ export function jsonRecord(
     status: r.status,
     error: r.error,
     flags: r.flags,
+    onprem_exchange: r.verdict.onpremExchange,
+    onprem_hosts: r.verdict.onpremHosts,
     scanned_at: new Date(r.scannedAt).toISOString(),
     evidence: r.evidence,
   };

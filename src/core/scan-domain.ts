@@ -13,6 +13,7 @@ import type {
   AutodiscoverEvidence,
   DomainStatus,
   Evidence,
+  HostLookupEvidence,
   MxHostEvidence,
   ProbeEvidence,
 } from './evidence.js';
@@ -20,10 +21,16 @@ import { matchMicrosoftRange } from './ip-owner.js';
 import type { AsnPort } from './ip-owner.js';
 import {
   AUTODISCOVER_SIGNATURES,
+  CONVENTIONAL_EXCHANGE_NAMES,
   MX_SIGNATURES,
+  PROVIDER_DKIM,
+  SERVICE_SIGNATURES,
   hasSuffix,
+  isProviderHost,
   matchHost,
 } from './signatures.js';
+import { signals } from './classify.js';
+import type { Signals } from './classify.js';
 import { MAX_RECORD_CHARS, MAX_RECORDS, cap } from './untrusted-text.js';
 
 /** The ports a scan needs, passed in as one object. */
@@ -80,7 +87,9 @@ export const DEFAULT_SCAN_LIMITS: ScanLimits = {
   domainDeadlineMs: 60_000,
 };
 
-const DKIM_SELECTORS = ['selector1', 'selector2'] as const;
+// Exchange Online has both selector1 and selector2 published before it signs
+// (it refuses to enable DKIM otherwise): selector1 alone tells.
+const DKIM_SELECTOR = 'selector1';
 
 /** Statuses of an MX lookup that end the scan, mapped to the domain status. */
 const FAILURE_STATUS: Record<QueryStatus, DomainStatus> = {
@@ -203,9 +212,10 @@ class DomainScan {
     });
     const [mxHosts] = await Promise.all([
       Promise.all(hosts.map((r) => this.mxHost(r))),
-      settled ? this.txt() : this.probes(),
+      settled ? this.settledProbes() : this.probes(),
     ]);
     this.ev.mxHosts = mxHosts;
+    await this.afterMx(settled);
     await this.owners();
 
     if (!mxHosts.some((h) => h.status === 'ok')) {
@@ -233,7 +243,7 @@ class DomainScan {
     // A timeout is not "no autodiscover".
     const ad = this.ev.autodiscover;
     const srv = this.ev.autodiscoverSrv;
-    if (ad && isFailure(ad.status) && !(srv?.status === 'ok')) {
+    if (!settled && ad && isFailure(ad.status) && !(srv?.status === 'ok')) {
       return this.fail(
         FAILURE_STATUS[ad.status],
         `${ad.name}: ${ad.status}; autodiscover decides between Exchange Online, on-premises and hybrid`,
@@ -374,6 +384,16 @@ class DomainScan {
         );
       }
     }
+    const ad = this.ev.autodiscover;
+    if (ad && ad.cname === null && ad.addresses.length > 0) {
+      lookups.push(
+        Promise.all(ad.addresses.map((ip) => this.deps.asn.lookup(ip))).then(
+          (owners) => {
+            this.ev.autodiscoverAsns = owners.map((o) => o.asn);
+          },
+        ),
+      );
+    }
     await Promise.all(lookups);
   }
 
@@ -387,8 +407,8 @@ class DomainScan {
 
   /**
    * The Microsoft 365 traces beside the MX, in parallel. A second name that
-   * could only repeat what the first answered (selector2 after selector1,
-   * sip after lyncdiscover) is asked only when the first is silent.
+   * could only repeat what the first answered (sip after lyncdiscover) is
+   * asked only when the first is silent.
    */
   async probes(): Promise<void> {
     const d = this.domain;
@@ -396,13 +416,21 @@ class DomainScan {
     // the rest of its lookups (addresses, wildcard probe, SRV).
     let cnameAtMicrosoft: (yes: boolean) => void = () => undefined;
     const firstLook = new Promise<boolean>((r) => (cnameAtMicrosoft = r));
+    const early = this.ev.mx.some(
+      (m) => matchHost(MX_SIGNATURES, m.exchange)?.kind === 'microsoft',
+    )
+      ? this.askDelegation()
+      : null;
     const [, , dkim, services] = await Promise.all([
       this.txt(),
       this.autodiscover(cnameAtMicrosoft).then((found) => {
         this.ev.autodiscover = found;
-        return this.federation(found);
+        return Promise.all([
+          this.federation(found, early),
+          this.ownAutodiscover(),
+        ]);
       }),
-      this.firstAnswer(DKIM_SELECTORS.map((s) => `${s}._domainkey.${d}`)),
+      this.probe(`${DKIM_SELECTOR}._domainkey.${d}`).then((p) => [p]),
       firstLook.then((yes) => this.services(yes)),
     ]);
     this.ev.dkim = dkim;
@@ -443,38 +471,213 @@ class DomainScan {
   }
 
   /**
-   * The hybrid federation records, asked when MX and autodiscover do not
-   * agree on one side (both at Microsoft, or both at own servers): only
-   * then can they add to the story, and they never change the verdict.
+   * The hybrid federation records, asked for every domain with Microsoft
+   * evidence: `exchangedelegation` (the Hybrid Configuration Wizard's TXT)
+   * at once when an MX host is at Microsoft (`early`), else when
+   * autodiscover is; SPF, DKIM, `MS=` and tenant records are checked in
+   * {@link afterMx}. `autodiscover.service` is asked where MX and
+   * autodiscover disagree, or once `exchangedelegation` answered.
    */
-  async federation(ad: AutodiscoverEvidence): Promise<void> {
+  async federation(
+    ad: AutodiscoverEvidence,
+    early: Promise<void> | null,
+  ): Promise<void> {
+    const adAtMicrosoft = ad.status === 'ok' && pointsAtMicrosoft(ad);
+    if (!early && !adAtMicrosoft) return;
+    const delegation = early ?? this.askDelegation();
+    if (!this.allAtMicrosoft(ad)) {
+      await Promise.all([delegation, this.askAutodiscoverService()]);
+      return;
+    }
+    await delegation;
+    if (this.ev.exchangeDelegation?.records.length) {
+      await this.askAutodiscoverService();
+    }
+  }
+
+  async askDelegation(): Promise<void> {
     const d = this.domain;
-    const adOwn = ad.status === 'ok' && !pointsAtMicrosoft(ad) && !ad.wildcard;
-    const agree =
-      this.allAtMicrosoft(ad) ||
-      (adOwn &&
-        this.ev.mx.every((m) => matchHost(MX_SIGNATURES, m.exchange) === null));
-    if (agree) return;
-    const [delegation, adService] = await Promise.all([
-      this.ask(`exchangedelegation.${d}`, 'TXT'),
-      this.probe(`autodiscover.service.${d}`),
-    ]);
-    this.ev.autodiscoverService = adService;
-    this.ev.exchangeDelegation = {
-      status: delegation.status,
-      records: capRecords(delegation.records),
+    const fed: NonNullable<Evidence['exchangeDelegation']> = {
+      status: 'nodata',
+      records: [],
       wildcard: false,
     };
+    this.ev.exchangeDelegation = fed;
+    const delegation = await this.ask(`exchangedelegation.${d}`, 'TXT');
+    fed.status = delegation.status;
+    fed.records = capRecords(delegation.records);
     this.noteFailure(delegation);
     if (delegation.records.length > 0) {
       // A wildcard TXT (often "v=spf1 -all") answers any name: compare.
-      const probe = `${wildcardLabel(d)}.${d}`;
-      const wc = await this.ask(probe, 'TXT');
-      this.ev.exchangeDelegation.wildcard = sameSet(
-        delegation.records,
-        wc.records,
+      const wc = await this.ask(`${wildcardLabel(d)}.${d}`, 'TXT');
+      fed.wildcard = sameSet(delegation.records, wc.records);
+    }
+  }
+
+  async askAutodiscoverService(): Promise<void> {
+    if (this.ev.autodiscoverService) return;
+    this.ev.autodiscoverService = await this.probe(
+      `autodiscover.service.${this.domain}`,
+    );
+  }
+
+  /**
+   * Beside an own autodiscover: `autoconfig` (evidence against Exchange) and
+   * the addresses of autodiscover's CNAME or SRV target when no MX host gave
+   * them (the host a probe would contact).
+   */
+  async ownAutodiscover(): Promise<void> {
+    const ad = this.ev.autodiscover;
+    const own =
+      ad !== null &&
+      ad.status === 'ok' &&
+      !ad.wildcard &&
+      !pointsAtMicrosoft(ad) &&
+      !(ad.cname !== null && isProviderHost(ad.cname));
+    const srvTarget = this.ev.autodiscoverSrv?.records[0]?.name ?? '';
+    const ownSrv =
+      srvTarget !== '' &&
+      !isProviderHost(srvTarget) &&
+      matchHost(AUTODISCOVER_SIGNATURES, srvTarget) === null;
+    if (!own && !ownSrv) return;
+    const work: Promise<void>[] = [
+      this.probe(`autoconfig.${this.domain}`).then((p) => {
+        this.ev.autoconfig = p;
+      }),
+    ];
+    for (const t of [own ? ad.cname : null, ownSrv ? srvTarget : null]) {
+      if (t && !this.ev.mx.some((m) => m.exchange === t)) {
+        work.push(this.lookupHost(t, false));
+      }
+    }
+    await Promise.all(work);
+  }
+
+  /**
+   * What the first round left open: federation records when only SPF, DKIM,
+   * `MS=` or a tenant record showed Microsoft; provider DKIM behind an
+   * opaque MX; the conventional Exchange names once federation records
+   * showed a hybrid configuration.
+   */
+  async afterMx(settled: boolean): Promise<void> {
+    // Google or a known provider holds the MX: nothing Microsoft is asked.
+    if (settled) return;
+    const s = signals(this.ev);
+    const work: Promise<unknown>[] = [];
+    if (!this.ev.exchangeDelegation && this.microsoftTraces(s)) {
+      work.push(this.askDelegation(), this.askAutodiscoverService());
+    }
+    if (this.opaqueMx(s)) {
+      work.push(
+        Promise.all(
+          PROVIDER_DKIM.flatMap((p) =>
+            p.selector
+              ? [this.probe(`${p.selector}._domainkey.${this.domain}`)]
+              : [],
+          ),
+        ).then((probes) => {
+          this.ev.providerDkim = probes;
+        }),
       );
     }
+    await Promise.all(work);
+    const fed = this.ev.exchangeDelegation;
+    const service = this.ev.autodiscoverService?.target;
+    if (
+      (fed && fed.records.length > 0 && !fed.wildcard) ||
+      (service && matchHost(AUTODISCOVER_SIGNATURES, service))
+    ) {
+      const d = this.domain;
+      await Promise.all(
+        CONVENTIONAL_EXCHANGE_NAMES.map((c) =>
+          this.lookupHost(`${c.label}.${d}`, true),
+        ),
+      );
+    }
+  }
+
+  /**
+   * SPF, DKIM, `MS=` or a tenant record at Microsoft, read by the classifier's
+   * own signals from the evidence so far.
+   */
+  microsoftTraces(s: Signals): boolean {
+    return (
+      s.spfExo ||
+      s.dkimTenant !== '' ||
+      s.msVerification ||
+      s.ids.some((id) => SERVICE_SIGNATURES.some((x) => x.id === id))
+    );
+  }
+
+  /**
+   * The MX does not say who holds the mailboxes: a gateway or an unknown
+   * server elsewhere, and neither autodiscover nor Microsoft says more.
+   */
+  opaqueMx(s: Signals): boolean {
+    return (
+      (s.primaryMx === 'gateway' || s.primaryMx === 'foreign') &&
+      (s.autodiscover === 'none' || s.autodiscover === 'failed') &&
+      !this.microsoftTraces(s)
+    );
+  }
+
+  /**
+   * The addresses of one host name, and its CNAME. `checkWildcard`: compared
+   * with what a name that cannot exist under the domain resolves to.
+   */
+  async lookupHost(name: string, checkWildcard: boolean): Promise<void> {
+    const ev: HostLookupEvidence = {
+      name,
+      status: 'ok',
+      cname: null,
+      addresses: [],
+      wildcard: false,
+    };
+    this.ev.hostLookups.push(ev);
+    // The CNAME beside the A: an alias into a provider is not an own server,
+    // and not every resolver shows the chain inside the A answer.
+    const [c, first] = await Promise.all([
+      this.ask(name, 'CNAME'),
+      this.ask(name, 'A'),
+    ]);
+    let a = first;
+    if (c.status === 'ok') {
+      ev.cname = c.records[0] as string;
+      if (a.status === 'nodata') a = await this.ask(ev.cname, 'A');
+    }
+    ev.status = a.status;
+    ev.addresses = sorted(a.records).slice(0, MAX_RECORDS);
+    this.noteFailure(a);
+    if (checkWildcard && a.status === 'ok') {
+      const wc = await this.wildcardAddresses();
+      ev.wildcard = sameSet(ev.addresses, wc);
+    }
+  }
+
+  wildcardA: Promise<string[]> | null = null;
+
+  /** What a name that cannot exist under the domain resolves to (once). */
+  wildcardAddresses(): Promise<string[]> {
+    this.wildcardA ??= this.ask(
+      `${wildcardLabel(this.domain)}.${this.domain}`,
+      'A',
+    ).then((r) => [...r.records]);
+    return this.wildcardA;
+  }
+
+  /**
+   * Google or a known provider holds the MX: only autodiscover is asked
+   * beside the TXT, for an own Exchange server left behind. Its SRV is not:
+   * hosters publish it for their own discovery service.
+   */
+  async settledProbes(): Promise<void> {
+    await Promise.all([
+      this.txt(),
+      this.autodiscover(() => undefined, false).then((found) => {
+        this.ev.autodiscover = found;
+        return this.ownAutodiscover();
+      }),
+    ]);
   }
 
   /** CNAME probes of `names` in turn, until one has a target. */
@@ -505,6 +708,7 @@ class DomainScan {
    */
   async autodiscover(
     onCname: (atMicrosoft: boolean) => void,
+    withSrv = true,
   ): Promise<AutodiscoverEvidence> {
     const name = `autodiscover.${this.domain}`;
     const ev: AutodiscoverEvidence = {
@@ -537,7 +741,7 @@ class DomainScan {
     if (ev.status === 'ok' && !pointsAtMicrosoft(ev)) {
       ev.wildcard = await this.isWildcardAnswer(ev);
     }
-    if (ev.status !== 'ok' || ev.wildcard) {
+    if (withSrv && (ev.status !== 'ok' || ev.wildcard)) {
       // Autodiscover silent: the SRV record is Outlook's next place to look.
       const srv = await this.ask(`_autodiscover._tcp.${this.domain}`, 'SRV');
       this.ev.autodiscoverSrv = {

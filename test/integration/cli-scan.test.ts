@@ -77,7 +77,7 @@ describe('exoscope scan (the built CLI)', () => {
     expect(run.code).toBe(0);
     const rows = readCsv(readFileSync(out));
     expect(rows.map((r) => r.scanned_domain)).toEqual([
-      'www.contoso.test',
+      'contoso.test',
       'fabrikam.test',
       'contoso.test',
       '',
@@ -85,15 +85,26 @@ describe('exoscope scan (the built CLI)', () => {
       'absent.test',
     ]);
     expect(rows.map((r) => r.classification)).toEqual([
-      // www.contoso.test is scanned as given: it has no MX of its own
-      'no-mail',
+      // a website is scanned as its registrable domain, not as www.<domain>
+      'exchange-online',
       'exchange-onprem',
       'exchange-online',
       'invalid',
       'invalid',
       'no-mail',
     ]);
-    expect(rows[0]?.flags).toContain('from-url');
+    expect(rows[0]?.flags).toBe('from-url;www;changed');
+    expect(rows.map((r) => r.onprem_exchange)).toEqual([
+      'none-seen',
+      'possible',
+      'none-seen',
+      'unknown',
+      'unknown',
+      'none-seen',
+    ]);
+    expect(rows[1]?.onprem_hosts).toBe(
+      'mail.fabrikam.test=198.18.0.7;autodiscover.fabrikam.test=198.18.0.7',
+    );
     expect(rows[3]?.error).toMatch(/./);
     expect(Object.keys(rows[0] as object)).toEqual([
       'Client',
@@ -310,6 +321,22 @@ describe('exoscope scan (the built CLI)', () => {
     expect(lines.map((l) => l.classification)).toEqual([
       'exchange-online',
       'exchange-onprem',
+    ]);
+    expect(lines.map((l) => l.onprem_exchange)).toEqual([
+      'none-seen',
+      'possible',
+    ]);
+    expect(lines[1]?.onprem_hosts).toEqual([
+      {
+        name: 'mail.fabrikam.test',
+        addresses: ['198.18.0.7'],
+        sources: ['mx'],
+      },
+      {
+        name: 'autodiscover.fabrikam.test',
+        addresses: ['198.18.0.7'],
+        sources: ['autodiscover'],
+      },
     ]);
     const ev = lines[0]?.evidence as {
       queries: {

@@ -85,6 +85,39 @@ const records: FakeRecord[] = [
   // query plan: Google MX settles the verdict
   mx('gmail.test', 'aspmx.l.google.com', 1),
   a('aspmx.l.google.com', '142.250.1.1'),
+  // hybrid leftover: MX and autodiscover in EXO, the HCW's federation
+  // record still published, the hybrid server still answering as mail.<d>
+  mx('leftover.test', 'leftover-test.mail.protection.outlook.com', 0),
+  a('leftover-test.mail.protection.outlook.com', '52.101.10.10'),
+  cname('autodiscover.leftover.test', 'autodiscover.outlook.com'),
+  txt(
+    'exchangedelegation.leftover.test',
+    'kF1HxWm3aZ8yJ0pQ7sT2uV5nB9cD4eG6hK1lM3oP5rS=',
+  ),
+  a('mail.leftover.test', '198.18.20.20'),
+  cname('webmail.leftover.test', 'webmail.secureserver.net'),
+  a('webmail.secureserver.net', '198.51.100.40'),
+  // the same behind a wildcard: every conventional name "exists"
+  mx('wildleft.test', 'wildleft-test.mail.protection.outlook.com', 0),
+  a('wildleft-test.mail.protection.outlook.com', '52.101.11.11'),
+  cname('autodiscover.wildleft.test', 'autodiscover.outlook.com'),
+  txt(
+    'exchangedelegation.wildleft.test',
+    'Zm9vYmFyYmF6cXV4MTIzNDU2Nzg5MGFiY2RlZmdoaWo=',
+  ),
+  a('*.wildleft.test', '198.18.21.21'),
+  // Google Workspace with an own autodiscover server left behind
+  mx('gleft.test', 'aspmx.l.google.com', 1),
+  a('autodiscover.gleft.test', '198.18.22.22'),
+  // an own server that publishes autoconfig beside autodiscover (mailcow)
+  mx('mailcow.test', 'mail.mailcow.test'),
+  a('mail.mailcow.test', '198.18.23.23'),
+  cname('autodiscover.mailcow.test', 'mail.mailcow.test'),
+  cname('autoconfig.mailcow.test', 'mail.mailcow.test'),
+  // a gateway in front of Fastmail: only the provider's DKIM says so
+  mx('gwfast.test', 'eu-smtp-inbound-1.mimecast.com'),
+  a('eu-smtp-inbound-1.mimecast.com', '185.58.85.1'),
+  cname('fm1._domainkey.gwfast.test', 'fm1.gwfast.test.dkim.fmhosted.com'),
 ];
 
 let server: FakeDnsServer;
@@ -200,22 +233,24 @@ describe('the query plan asks only what can add to the evidence', () => {
     return { ev, names };
   };
 
-  it('Exchange Online proven by MX and autodiscover: no Teams/Intune probes, no federation records', async () => {
+  it('Exchange Online proven by MX and autodiscover: no Teams/Intune probes; of the federation records only exchangedelegation', async () => {
     const { ev, names } = await asked('cloud.test');
     expect(classify(ev).classification).toBe('exchange-online');
+    expect(classify(ev).onpremExchange).toBe('none-seen');
     expect(names).toContain('CNAME autodiscover');
     expect(names).toContain('CNAME selector1._domainkey');
+    expect(names).not.toContain('CNAME selector2._domainkey');
     expect(
       names.filter((n) =>
         /lyncdiscover|sip|enterprise|exchangedelegation|autodiscover\.service/.test(
           n,
         ),
       ),
-    ).toEqual([]);
+    ).toEqual(['TXT exchangedelegation']);
     expect(ev.services).toEqual([]);
   });
 
-  it('own servers for MX and autodiscover: Teams/Intune asked (a tenant is news), federation not', async () => {
+  it('own servers for MX and autodiscover: Teams/Intune asked (a tenant is news), and the tenant makes federation records worth asking', async () => {
     const { ev, names } = await asked('onprem.test');
     const v = classify(ev);
     expect(v.classification).toBe('exchange-onprem');
@@ -228,7 +263,8 @@ describe('the query plan asks only what can add to the evidence', () => {
         'CNAME enterpriseenrollment',
       ]),
     );
-    expect(names).not.toContain('TXT exchangedelegation');
+    expect(names).toContain('TXT exchangedelegation');
+    expect(names).toContain('CNAME autoconfig');
   });
 
   it('MX and autodiscover disagree: federation records and Teams/Intune asked', async () => {
@@ -245,13 +281,78 @@ describe('the query plan asks only what can add to the evidence', () => {
     );
   });
 
-  it('Google MX: MX, its address and the apex TXT, nothing Microsoft', async () => {
+  it('Google MX: MX, its address, the apex TXT and autodiscover (for a server left behind), nothing Microsoft', async () => {
     const { ev, names } = await asked('gmail.test');
     expect(classify(ev).classification).toBe('google-workspace');
+    expect(classify(ev).onpremExchange).toBe('none-seen');
     expect(names.sort()).toEqual([
       'A aspmx.l.google.com',
+      'CNAME autodiscover',
       'MX gmail.test',
       'TXT gmail.test',
     ]);
+  });
+});
+
+describe('does the domain still run an Exchange server of its own', () => {
+  it('hybrid leftover: MX and autodiscover in EXO, federation record present: the hybrid server found under its conventional name', async () => {
+    const ev = await scan('leftover.test');
+    const v = classify(ev);
+    expect(v.classification).toBe('hybrid');
+    expect(v.reasons[0]).toBe('exo-hybrid-leftover');
+    expect(v.reasons).toContain('exchange-delegation');
+    expect(v.onpremExchange).toBe('likely');
+    // webmail is a CNAME to a provider: not the domain's own server.
+    expect(v.onpremHosts).toEqual([
+      {
+        name: 'mail.leftover.test',
+        addresses: ['198.18.20.20'],
+        sources: ['conventional'],
+      },
+    ]);
+  });
+
+  it('a wildcard under the domain makes every conventional name answer: none of them is a host', async () => {
+    const ev = await scan('wildleft.test');
+    const v = classify(ev);
+    expect(v.reasons).toContain('exchange-delegation');
+    expect(ev.hostLookups.every((h) => h.wildcard)).toBe(true);
+    expect(v.onpremHosts).toEqual([]);
+    expect(v.onpremExchange).toBe('possible');
+    expect(v.classification).toBe('exchange-online');
+  });
+
+  it('Google domain with an own autodiscover server left behind: Google Workspace, on-prem possible, the host listed', async () => {
+    const ev = await scan('gleft.test');
+    const v = classify(ev);
+    expect(v.classification).toBe('google-workspace');
+    expect(v.onpremExchange).toBe('possible');
+    expect(v.onpremHosts).toEqual([
+      {
+        name: 'autodiscover.gleft.test',
+        addresses: ['198.18.22.22'],
+        sources: ['autodiscover'],
+      },
+    ]);
+  });
+
+  it('a gateway with nothing Microsoft behind it: provider DKIM selectors asked, Fastmail found', async () => {
+    const ev = await scan('gwfast.test');
+    const v = classify(ev);
+    expect(ev.providerDkim.map((p) => p.name)).toContain(
+      'fm1._domainkey.gwfast.test',
+    );
+    expect(v.classification).toBe('other-hosted');
+    expect(v.provider).toBe('fastmail');
+    expect(v.gateway).toBe('mimecast');
+    expect(v.onpremExchange).toBe('none-seen');
+  });
+
+  it('an own server publishing autoconfig beside autodiscover is not taken for Exchange', async () => {
+    const ev = await scan('mailcow.test');
+    const v = classify(ev);
+    expect(v.classification).toBe('self-hosted');
+    expect(v.reasons).toContain('autoconfig');
+    expect(v.onpremExchange).toBe('none-seen');
   });
 });

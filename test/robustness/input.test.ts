@@ -328,7 +328,7 @@ describe('robustness: input files', () => {
       'acme.test',
       'acme.test',
       'acme.test',
-      'www.acme.test',
+      'acme.test',
       'acme.test',
       'acme.test',
       'acme.test',
@@ -342,7 +342,7 @@ describe('robustness: input files', () => {
       'changed',
       'changed',
       '',
-      'from-url;changed',
+      'from-url;www;changed',
       'from-url;changed',
       'from-email;changed',
       'from-email;changed',
@@ -403,7 +403,7 @@ describe('robustness: input files', () => {
     expect(scanQueries(before)).toEqual([]);
   });
 
-  it('#7 a public suffix alone and subdomains are scanned as given and flagged, not rewritten', async () => {
+  it('#7 a public suffix alone and subdomains are scanned as given and flagged, not rewritten; a www. name as its registrable domain', async () => {
     const path = input(
       'suffixes.txt',
       'co.uk\nwww.example.com\nmail.example.co.uk\nexample.co.uk\n',
@@ -414,7 +414,7 @@ describe('robustness: input files', () => {
     const rows = readCsv(run.stdout);
     expect(rows.map((r) => [r.scanned_domain, r.flags])).toEqual([
       ['co.uk', 'public-suffix'],
-      ['www.example.com', 'subdomain'],
+      ['example.com', 'www;changed'],
       ['mail.example.co.uk', 'subdomain'],
       ['example.co.uk', ''],
     ]);
@@ -426,9 +426,9 @@ describe('robustness: input files', () => {
       'nxdomain',
     ]);
     const asked = scanQueries(before);
-    for (const name of ['co.uk', 'www.example.com', 'mail.example.co.uk'])
+    for (const name of ['co.uk', 'example.com', 'mail.example.co.uk'])
       expect(asked).toContain(name);
-    expect(asked).not.toContain('example.com');
+    expect(asked).not.toContain('www.example.com');
   });
 
   it('#8 cells that look like formulas in any carried column (and the header) are neutralised', async () => {

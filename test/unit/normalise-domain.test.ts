@@ -43,20 +43,42 @@ const valid: Valid[] = [
   // trailing dot
   { input: 'x.com.', domain: 'x.com', flags: ['changed'] },
   // URLs
+  // a website is scanned as its registrable domain (www.x.com has no MX)
   {
     input: 'https://www.x.com/path?q=1#top',
-    domain: 'www.x.com',
-    flags: ['from-url', 'subdomain', 'changed'],
+    domain: 'x.com',
+    flags: ['from-url', 'www', 'changed'],
     registrable: 'x.com',
   },
+  {
+    input: 'https://www.client.de/kontakt',
+    domain: 'client.de',
+    flags: ['from-url', 'www', 'changed'],
+    registrable: 'client.de',
+  },
+  {
+    input: 'https://shop.client.co.uk/',
+    domain: 'client.co.uk',
+    flags: ['from-url', 'changed'],
+    registrable: 'client.co.uk',
+  },
+  // a bare subdomain (no URL, no www.) may be a mail domain of its own
+  { input: 'eu.client.com', domain: 'eu.client.com', flags: ['subdomain'] },
+  // an e-mail address names the mail domain itself
+  {
+    input: 'bob@eu.client.com',
+    domain: 'eu.client.com',
+    flags: ['from-email', 'subdomain', 'changed'],
+  },
+  { input: 'www.com', domain: 'www.com', flags: [] },
   { input: 'http://x.com', domain: 'x.com', flags: ['from-url', 'changed'] },
   { input: 'HTTP://X.COM/', domain: 'x.com', flags: ['from-url', 'changed'] },
   { input: 'ftp://x.com', domain: 'x.com', flags: ['from-url', 'changed'] },
   { input: '//x.com/a', domain: 'x.com', flags: ['from-url', 'changed'] },
   {
     input: 'www.x.com/path',
-    domain: 'www.x.com',
-    flags: ['from-url', 'subdomain', 'changed'],
+    domain: 'x.com',
+    flags: ['from-url', 'www', 'changed'],
   },
   { input: 'x.com/', domain: 'x.com', flags: ['from-url', 'changed'] },
   { input: 'x.com?a=b', domain: 'x.com', flags: ['from-url', 'changed'] },
@@ -170,8 +192,8 @@ const valid: Valid[] = [
   { input: 'x.co.uk', domain: 'x.co.uk', registrable: 'x.co.uk' },
   {
     input: 'www.x.co.uk',
-    domain: 'www.x.co.uk',
-    flags: ['subdomain'],
+    domain: 'x.co.uk',
+    flags: ['www', 'changed'],
     registrable: 'x.co.uk',
   },
   {
@@ -191,7 +213,23 @@ const valid: Valid[] = [
   // reserved test names: valid, no suffix flags
   { input: 'x.test', domain: 'x.test', registrable: 'x.test' },
   { input: 'x.co.test', domain: 'x.co.test', registrable: 'co.test' },
-  { input: 'www.x.test', domain: 'www.x.test', registrable: 'x.test' },
+  // unknown suffix: only the www. label goes (x.co.test stays itself)
+  {
+    input: 'www.x.test',
+    domain: 'x.test',
+    flags: ['www', 'changed'],
+    registrable: 'x.test',
+  },
+  {
+    input: 'https://www.x.co.test/a',
+    domain: 'x.co.test',
+    flags: ['from-url', 'www', 'changed'],
+  },
+  {
+    input: 'https://shop.x.test/',
+    domain: 'shop.x.test',
+    flags: ['from-url', 'changed'],
+  },
   { input: 'x.example', domain: 'x.example', registrable: 'x.example' },
   { input: 'y.invalid', domain: 'y.invalid', registrable: 'y.invalid' },
   { input: 'mail.x.local', domain: 'mail.x.local', registrable: 'x.local' },
