@@ -170,6 +170,10 @@ export async function buildScanDeps(options: DepsOptions): Promise<BuiltDeps> {
             options.onNotice?.(
               `DNS resolver ${server} ${reason}: asking it over UDP from now on`,
             ),
+          onCaseBlind: (server) =>
+            options.onNotice?.(
+              `DNS resolver ${server} does not echo the letter case of query names (DNS 0x20): sending it plain names from now on`,
+            ),
         });
   let network: DnsPort = resolver;
   if (options.rate > 0)

@@ -420,7 +420,8 @@ export const STATUS_RULES: Readonly<
   'cname-loop': {
     id: 'status-cname-loop',
     classification: 'unresolved',
-    description: 'The name is a CNAME loop or an endless chain',
+    description:
+      'The name is a CNAME loop, or a chain longer than 16 aliases (the error says which)',
   },
   timeout: {
     id: 'status-timeout',

@@ -62,7 +62,11 @@ export interface ScanDeps {
 export interface ScanLimits {
   /** MX hosts whose addresses are looked up, in priority order. Default 10. */
   maxMxHosts: number;
-  /** CNAMEs followed in one chain before giving up. Default 8. */
+  /**
+   * Aliases in one chain the scan follows before it gives up on it as cut
+   * (status `cname-loop`, the error saying the chain is too long). Default
+   * {@link MAX_CNAME_CHAIN}.
+   */
   maxCnameChain: number;
   /**
    * Time one domain may take, all queries and retries included, in ms: a
@@ -74,9 +78,24 @@ export interface ScanLimits {
   maxProbeHosts: number;
 }
 
+/**
+ * The longest CNAME chain the scan follows: 16 aliases. RFC 1034 (3.6.2,
+ * 5.2.2) has resolvers follow chains and report loops as errors but sets no
+ * length; recursors bound the restarts a chain costs them. BIND followed at
+ * most 16 (hard-coded until 9.18.29 and 9.20.1, now `max-query-restarts`,
+ * default 11); Unbound 8, 11 since 1.13.2 (MAX_RESTART_COUNT,
+ * NLnetLabs/unbound#438), and answers SERVFAIL past it (1.17.1 tested). So
+ * no major recursor resolves a longer chain by default, and a chain that
+ * stops without records after this many aliases looks like one a recursor
+ * cut (BIND hands back the partial chain): unresolved, never "no record".
+ * A chain a recursor delivered whole, ending in the records, is taken at
+ * any length, by both DNS clients (c-ares follows it too).
+ */
+export const MAX_CNAME_CHAIN = 16;
+
 export const DEFAULT_SCAN_LIMITS: ScanLimits = {
   maxMxHosts: 10,
-  maxCnameChain: 8,
+  maxCnameChain: MAX_CNAME_CHAIN,
   domainDeadlineMs: 60_000,
   maxProbeHosts: 4,
 };
@@ -174,22 +193,24 @@ class DomainScan {
     let mx = await this.ask(d, 'MX');
     if (mx.status === 'nodata' || mx.status === 'servfail') {
       // The apex may be an alias: an authoritative server answers MX with the
-      // bare CNAME (NODATA to c-ares), a recursor SERVFAILs on a loop.
-      const chain = await this.followCname(d);
-      if (chain.loop) {
-        return this.fail(
-          'cname-loop',
-          `CNAME loop: ${[d, ...chain.names].join(' -> ')}`,
-        );
+      // bare CNAME (NODATA to c-ares), a recursor SERVFAILs on a loop or a
+      // chain longer than its restart limit, or hands back the chain so far.
+      const known = mx.cnames ?? [];
+      const chain = await this.followCname(d, known);
+      if (chain.endless) {
+        return this.fail('cname-loop', this.endless(d, chain.names));
       }
       if (chain.names.length > 0) {
-        this.ev.apexCname = chain.names;
+        this.ev.apexCname = shownChain(chain.names);
         if (chain.failed) this.noteFailure(chain.failed);
         const target = chain.names[chain.names.length - 1] as string;
-        if (mx.status === 'nodata') mx = await this.ask(target, 'MX');
+        // Asked again unless the MX answer already reached the chain's end.
+        const grown = chain.names.length > known.length;
+        if (mx.status === 'servfail' || grown)
+          mx = await this.ask(target, 'MX');
       }
     }
-    if (mx.cnames?.length) this.ev.apexCname = mx.cnames;
+    if (mx.cnames?.length) this.ev.apexCname = shownChain(mx.cnames);
     if (mx.status !== 'ok') {
       return this.fail(FAILURE_STATUS[mx.status], describe(mx));
     }
@@ -219,7 +240,7 @@ class DomainScan {
       if (loop) {
         return this.fail(
           'cname-loop',
-          `MX host ${loop.host}: CNAME loop: ${[loop.host, ...loop.cnameChain].join(' -> ')}`,
+          `MX host ${loop.host}: ${this.endless(loop.host, loop.cnameChain)}`,
         );
       }
       const failed = mxHosts.find((h) => isFailure(h.status));
@@ -292,26 +313,57 @@ class DomainScan {
     );
   }
 
-  /** Follows a CNAME chain from `name` with CNAME queries. */
+  /**
+   * Follows the CNAME chain from `name` with CNAME queries, from the end of
+   * `known`, the aliases an answer already showed, to where it ends. It is
+   * `endless` when a name repeats (a loop) or it goes on past
+   * `limits.maxCnameChain` aliases: the rest is never asked.
+   */
   async followCname(
     name: string,
-  ): Promise<{ names: string[]; loop: boolean; failed: QueryResult | null }> {
+    known: readonly string[] = [],
+  ): Promise<{
+    names: string[];
+    endless: boolean;
+    failed: QueryResult | null;
+  }> {
     const names: string[] = [];
     const seen = new Set([name]);
-    let current = name;
-    for (let i = 0; i < this.limits.maxCnameChain; i++) {
+    const add = (target: string): boolean => {
+      names.push(target);
+      if (seen.has(target)) return false;
+      seen.add(target);
+      // One alias past the limit shows the chain goes on.
+      return names.length <= this.limits.maxCnameChain;
+    };
+    for (const target of known) {
+      if (!add(target)) return { names, endless: true, failed: null };
+    }
+    let current = names[names.length - 1] ?? name;
+    for (;;) {
       const r = await this.ask(current, 'CNAME');
       if (r.status !== 'ok') {
-        return { names, loop: false, failed: isFailure(r.status) ? r : null };
+        return {
+          names,
+          endless: false,
+          failed: isFailure(r.status) ? r : null,
+        };
       }
       const target = r.records[0] as string;
-      names.push(target);
-      if (seen.has(target)) return { names, loop: true, failed: null };
-      seen.add(target);
+      if (!add(target)) return { names, endless: true, failed: null };
       current = target;
     }
-    // A chain longer than the limit is treated like a loop: it never ends for us.
-    return { names, loop: true, failed: null };
+  }
+
+  /** The error of a chain from `name` that `followCname` found endless. */
+  endless(name: string, names: readonly string[]): string {
+    const last = names[names.length - 1];
+    const repeat =
+      last === name || names.indexOf(last as string) < names.length - 1;
+    const shown = [name, ...shownChain(names)].join(' -> ');
+    return repeat
+      ? `CNAME loop: ${shown}`
+      : `CNAME chain longer than ${this.limits.maxCnameChain} aliases, not followed further: ${shown} -> ...`;
   }
 
   async mxHost(r: MxRecord): Promise<MxHostEvidence> {
@@ -338,9 +390,9 @@ class DomainScan {
     if (a.status === 'nodata' && aaaa.status === 'nodata') {
       // An alias as MX target: a recursor chases it inside the A answer; an
       // authoritative server hands back the bare CNAME.
-      const chain = await this.followCname(name);
-      ev.cnameChain = chain.names;
-      if (chain.loop) {
+      const chain = await this.followCname(name, a.cnames ?? aaaa.cnames);
+      ev.cnameChain = shownChain(chain.names);
+      if (chain.endless) {
         ev.status = 'error';
         ev.loop = true;
         return ev;
@@ -352,7 +404,7 @@ class DomainScan {
     }
     // A recursor chases the alias inside the answer: the chain comes with it.
     if (ev.cnameChain.length === 0)
-      ev.cnameChain = a.cnames ?? aaaa.cnames ?? [];
+      ev.cnameChain = shownChain(a.cnames ?? aaaa.cnames ?? []);
     // Resolvers rotate the order of a record set: sorted, a run's output
     // does not depend on it.
     const ips = [...sorted(a.records), ...sorted(aaaa.records)];
@@ -831,6 +883,18 @@ function combine(a: QueryStatus, b: QueryStatus): QueryStatus {
   if (isFailure(b)) return b;
   if (a === 'nxdomain' || b === 'nxdomain') return 'nxdomain';
   return 'nodata';
+}
+
+/**
+ * A chain as evidence: at most {@link MAX_CNAME_CHAIN} aliases and the last
+ * (an answer may hold thousands, each up to 253 characters).
+ */
+function shownChain(names: readonly string[]): string[] {
+  if (names.length <= MAX_CNAME_CHAIN + 1) return [...names];
+  return [
+    ...names.slice(0, MAX_CNAME_CHAIN),
+    names[names.length - 1] as string,
+  ];
 }
 
 function describe(r: QueryResult): string {

@@ -1,10 +1,11 @@
 /**
  * A programmable DNS server on 127.0.0.1 for tests: answers from a record set
  * like an authoritative server (with CNAME chasing like a recursor), or
- * misbehaves on demand (SERVFAIL, silence, truncation, garbage, wrong id).
- * UDP and TCP listen on the same port.
+ * misbehaves on demand (SERVFAIL, silence, truncation, garbage, wrong id,
+ * letter case not echoed), or floods its client with forged replies (an
+ * off-path spoofer: `spoofPerQuery`). UDP and TCP listen on the same port.
  */
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomFillSync } from 'node:crypto';
 import dgram from 'node:dgram';
 import net from 'node:net';
 import dnsPacket from 'dns-packet';
@@ -50,6 +51,11 @@ export type FakeRecord =
  * - `wrong-id`: a valid answer whose message id is not the query's
  * - `close`: over TCP, close the connection unanswered (dnsmasq does when its
  *   upstream fails); over UDP, `servfail`
+ * - `lower-case`: `answer`, with the question's name in lower case, as a
+ *   server that does not echo DNS 0x20 does
+ * - `other-case`: over UDP, `answer` with every letter of the question's name
+ *   in the other case (a forgery that guessed the id, not the case); over
+ *   TCP, `answer`
  */
 export type Behaviour =
   | 'answer'
@@ -60,7 +66,12 @@ export type Behaviour =
   | 'garbage'
   | 'wrong-id'
   | 'formerr'
-  | 'close';
+  | 'close'
+  | 'lower-case'
+  | 'other-case';
+
+/** Forged replies a query: how many, with random ids, or `guessed-id`. */
+export type Spoofs = number | 'guessed-id';
 
 /** Chooses a {@link Behaviour} per query; `name` is lower-case without trailing dot. */
 export type BehaviourFn = (
@@ -75,6 +86,8 @@ export interface ReceivedQuery {
   name: string;
   type: string;
   proto: 'udp' | 'tcp';
+  /** The client's source port. */
+  port: number;
 }
 
 /**
@@ -129,11 +142,30 @@ export interface FakeDnsServerOptions {
    * such as dnsmasq waiting on its upstream). Default: each at once.
    */
   tcpInOrder?: (name: string) => number;
+  /**
+   * CNAMEs chased inside one answer, as a recursor would, before the answer
+   * ends (NOERROR, the chain so far). Default 8.
+   */
+  maxCnameHops?: number;
+  /**
+   * Hostile: before answering each UDP query, send its client this many
+   * forged replies from the server's own address and port, as an off-path
+   * spoofer who knows the client's port and the name asked, not the id or
+   * the name's letter case: random ids, the name in random case, a forged
+   * answer of the asked type (198.51.100.66, `forged.invalid`, ...);
+   * `guessed-id`: one such reply with the query's own id, as one of 65536
+   * blind forgeries would have. Then the real answer; all at a pace the
+   * client can read (see `Flood`). A function gives it per query (`name`
+   * lower-case without trailing dot). Default 0.
+   */
+  spoofPerQuery?: Spoofs | ((name: string, type: string) => Spoofs);
 }
 
 const HOST = '127.0.0.1';
 const RCODE = { NOERROR: 0, FORMERR: 1, SERVFAIL: 2, NXDOMAIN: 3, REFUSED: 5 };
 const MAX_CNAME_CHAIN = 8;
+/** Datagrams a tick (a millisecond, or more on a busy machine) of a spoofing server's flood. */
+const FLOOD_PER_MS = 50;
 const CLASSIC_UDP_LIMIT = 512;
 
 function normaliseName(name: string): string {
@@ -146,7 +178,10 @@ class Zone {
   private readonly byName = new Map<string, FakeRecord[]>();
   private readonly nonTerminal = new Set<string>();
 
-  constructor(records: readonly FakeRecord[]) {
+  constructor(
+    records: readonly FakeRecord[],
+    private readonly maxCnameHops = MAX_CNAME_CHAIN,
+  ) {
     for (const record of records) {
       const name = normaliseName(record.name);
       const list = this.byName.get(name);
@@ -190,7 +225,7 @@ class Zone {
     // The first owner echoes the question's spelling, as real servers do.
     let owner = qname;
     let name = normaliseName(qname);
-    for (let hop = 0; hop < MAX_CNAME_CHAIN; hop++) {
+    for (let hop = 0; hop < this.maxCnameHops; hop++) {
       const records = this.lookup(name);
       if (records === undefined) {
         // A dangling CNAME target outside the set ends the chase with NOERROR.
@@ -214,6 +249,63 @@ class Zone {
   }
 }
 
+/** A forged answer to `question`: the asked type, data that stands out. */
+function forgedAnswers(question: Question): Answer[] {
+  const name = question.name;
+  const forged = 'forged.invalid';
+  switch (question.type) {
+    case 'A':
+      return [{ name, type: 'A', ttl: 60, data: '198.51.100.66' }];
+    case 'AAAA':
+      return [{ name, type: 'AAAA', ttl: 60, data: '2001:db8::66' }];
+    case 'MX':
+      return [
+        {
+          name,
+          type: 'MX',
+          ttl: 60,
+          data: { preference: 0, exchange: forged },
+        },
+      ];
+    case 'CNAME':
+      return [{ name, type: 'CNAME', ttl: 60, data: forged }];
+    case 'TXT':
+      return [
+        {
+          name,
+          type: 'TXT',
+          ttl: 60,
+          data: 'v=spf1 include:forged.invalid -all',
+        },
+      ];
+    case 'SRV':
+      return [
+        {
+          name,
+          type: 'SRV',
+          ttl: 60,
+          data: { priority: 0, weight: 0, port: 443, target: forged },
+        },
+      ];
+    default:
+      return [];
+  }
+}
+
+/** `name` with each letter in a random case. */
+function randomCase(name: string): string {
+  return name.replace(/[a-z]/gi, (c) =>
+    Math.random() < 0.5 ? c.toLowerCase() : c.toUpperCase(),
+  );
+}
+
+/** `name` with each letter in the other case. */
+function otherCase(name: string): string {
+  return name.replace(/[a-z]/gi, (c) =>
+    c === c.toLowerCase() ? c.toUpperCase() : c.toLowerCase(),
+  );
+}
+
 function toAnswer(owner: string, r: FakeRecord): Answer {
   const ttl = r.ttl ?? 300;
   switch (r.type) {
@@ -235,6 +327,70 @@ function questionName(msg: Buffer): string {
   } catch {
     return '';
   }
+}
+
+/** Forged replies to the query `msg` (see `spoofPerQuery`). */
+function forgeries(msg: Buffer, count: Spoofs): Buffer[] {
+  let query: DecodedPacket;
+  try {
+    query = dnsPacket.decode(msg);
+  } catch {
+    return [];
+  }
+  const question = query.questions?.[0];
+  if (!question) return [];
+  const ids =
+    count === 'guessed-id'
+      ? [query.id ?? 0]
+      : [...randomFillSync(new Uint16Array(count))];
+  return ids.map((id) => {
+    const forged = { ...question, name: randomCase(question.name) };
+    return reply(
+      { ...query, id },
+      forged,
+      RCODE.NOERROR,
+      forgedAnswers(forged),
+    );
+  });
+}
+
+/**
+ * Datagrams sent in order, {@link FLOOD_PER_MS} a millisecond: a flood the
+ * client can read as it comes (a socket holds about 250 datagrams; a
+ * faster one would drop the real answers too, and test nothing).
+ */
+class Flood {
+  private readonly line: {
+    udp: dgram.Socket;
+    out: Buffer;
+    to: dgram.RemoteInfo;
+  }[] = [];
+  private head = 0;
+  private timer: NodeJS.Timeout | undefined;
+
+  push(udp: dgram.Socket, out: Buffer, to: dgram.RemoteInfo): void {
+    this.line.push({ udp, out, to });
+    this.timer ??= setTimeout(this.tick, 1);
+  }
+
+  private readonly tick = (): void => {
+    const end = Math.min(this.line.length, this.head + FLOOD_PER_MS);
+    for (; this.head < end; this.head++) {
+      const { udp, out, to } = this.line[this.head] as Flood['line'][number];
+      try {
+        udp.send(out, to.port, to.address);
+      } catch {
+        // the server closed meanwhile
+      }
+    }
+    if (this.head < this.line.length) {
+      this.timer = setTimeout(this.tick, 1);
+    } else {
+      this.line.length = 0;
+      this.head = 0;
+      this.timer = undefined;
+    }
+  };
 }
 
 function udpLimit(query: DecodedPacket): number {
@@ -272,7 +428,7 @@ function reply(
 export async function startFakeDnsServer(
   opts: FakeDnsServerOptions = {},
 ): Promise<FakeDnsServer> {
-  let zone = new Zone(opts.records ?? []);
+  let zone = new Zone(opts.records ?? [], opts.maxCnameHops);
   let behaviour: BehaviourFn = opts.behaviour ?? (() => 'answer');
   const queries: ReceivedQuery[] = [];
   const arrivals: number[] = [];
@@ -283,6 +439,7 @@ export async function startFakeDnsServer(
   function respond(
     msg: Buffer,
     proto: 'udp' | 'tcp',
+    port: number,
   ): Buffer | 'close' | undefined {
     let query: DecodedPacket;
     try {
@@ -292,7 +449,7 @@ export async function startFakeDnsServer(
     }
     const question = query.questions?.[0];
     if (!question) return reply(query, undefined, RCODE.FORMERR, []);
-    queries.push({ name: question.name, type: question.type, proto });
+    queries.push({ name: question.name, type: question.type, proto, port });
     arrivals.push(performance.now());
     const what = behaviour(normaliseName(question.name), question.type, proto);
     switch (what) {
@@ -325,10 +482,18 @@ export async function startFakeDnsServer(
         break;
       case 'answer':
       case 'wrong-id':
+      case 'lower-case':
+      case 'other-case':
         break;
     }
     const { rcode, answers } = zone.answer(question.name, question.type);
-    let out = reply(query, question, rcode, answers);
+    let echoed = question;
+    if (what === 'lower-case') {
+      echoed = { ...question, name: question.name.toLowerCase() };
+    } else if (what === 'other-case' && proto === 'udp') {
+      echoed = { ...question, name: otherCase(question.name) };
+    }
+    let out = reply(query, echoed, rcode, answers);
     if (proto === 'udp' && out.length > udpLimit(query)) {
       out = reply(query, question, rcode, [], dnsPacket.TRUNCATED_RESPONSE);
     }
@@ -336,9 +501,32 @@ export async function startFakeDnsServer(
     return out;
   }
 
+  const spoofOption = opts.spoofPerQuery ?? 0;
+  const spoofsFor = (msg: Buffer): Spoofs => {
+    if (typeof spoofOption !== 'function') return spoofOption;
+    try {
+      const question = dnsPacket.decode(msg).questions?.[0];
+      return question
+        ? spoofOption(normaliseName(question.name), question.type)
+        : 0;
+    } catch {
+      return 0;
+    }
+  };
+  const flood = new Flood();
+
   function onUdp(this: dgram.Socket, msg: Buffer, rinfo: dgram.RemoteInfo) {
-    const out = respond(msg, 'udp');
-    if (out instanceof Buffer) this.send(out, rinfo.port, rinfo.address);
+    const out = respond(msg, 'udp', rinfo.port);
+    if (!(out instanceof Buffer)) return;
+    const spoofs = spoofOption === 0 ? 0 : spoofsFor(msg);
+    if (spoofs === 0) {
+      this.send(out, rinfo.port, rinfo.address);
+      return;
+    }
+    // The forgeries first, then the real answer, in the flood's pace.
+    for (const forged of forgeries(msg, spoofs))
+      flood.push(this, forged, rinfo);
+    flood.push(this, out, rinfo);
   }
 
   const tcp = net.createServer((socket) => {
@@ -347,7 +535,7 @@ export async function startFakeDnsServer(
     socket.on('close', () => sockets.delete(socket));
     socket.on('error', () => socket.destroy());
     const answer = (msg: Buffer): void => {
-      const out = respond(msg, 'tcp');
+      const out = respond(msg, 'tcp', socket.remotePort ?? 0);
       if (out === 'close') socket.destroy();
       else if (out && !socket.destroyed) {
         const framed = Buffer.alloc(2 + out.length);
@@ -398,7 +586,7 @@ export async function startFakeDnsServer(
       return tcpConnections;
     },
     setRecords(records) {
-      zone = new Zone(records);
+      zone = new Zone(records, opts.maxCnameHops);
     },
     setBehaviour(fn) {
       behaviour = fn;

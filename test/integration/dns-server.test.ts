@@ -238,7 +238,7 @@ describe('fake DNS server', () => {
       expect(truncated?.flag_tc).toBe(true);
       const viaTcp = await askTcp(misbehaving.port, 'a.test', 'A');
       expect(summary(viaTcp).answers).toEqual([['a.test', 'A', '192.0.2.1']]);
-      expect(misbehaving.queries).toEqual([
+      expect(misbehaving.queries.map(({ port: _, ...q }) => q)).toEqual([
         { name: 'drop.test', type: 'A', proto: 'udp' },
         { name: 'servfail.test', type: 'A', proto: 'udp' },
         { name: 'wrong-id.test', type: 'A', proto: 'udp' },

@@ -51,7 +51,7 @@ const records: FakeRecord[] = [
   a('mail.wild.test', '198.18.4.4'),
   a('*.wild.test', '198.18.4.99'),
   // long CNAME chain at the apex
-  ...Array.from({ length: 12 }, (_, i) =>
+  ...Array.from({ length: 24 }, (_, i) =>
     cname(`c${i}.chain.test`, `c${i + 1}.chain.test`),
   ),
   // hostile TXT: 64 KiB, controls, formula start
@@ -193,7 +193,14 @@ describe('scanDomain on hand-made zones', () => {
   it('bounds a long CNAME chain', async () => {
     const ev = await scan('c0.chain.test');
     expect(ev.status).toBe('cname-loop');
+    expect(ev.error).toMatch(/^CNAME chain longer than 16 aliases/);
     expect(classify(ev).classification).toBe('unresolved');
+    // 16 aliases and the one past them, asked one by one
+    expect(
+      ev.queries.filter(
+        (q) => q.type === 'CNAME' && q.name.endsWith('.chain.test'),
+      ),
+    ).toHaveLength(17);
   });
 
   it('caps and keeps hostile TXT text, and still classifies', async () => {

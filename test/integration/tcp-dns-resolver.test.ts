@@ -33,7 +33,8 @@ function resolver(options: Omit<UdpResolverOptions, 'transport'>) {
 /** The address `10.0.0.N` answered for `dN.test`. */
 function answerFor(query: DecodedPacket): Buffer {
   const question = query.questions?.[0];
-  const n = /^d(\d+)\.test$/.exec(question?.name ?? '')?.[1] ?? '0';
+  // The name comes in random letter case (DNS 0x20).
+  const n = /^d(\d+)\.test$/i.exec(question?.name ?? '')?.[1] ?? '0';
   return dnsPacket.encode({
     type: 'response',
     id: query.id ?? 0,

@@ -221,10 +221,8 @@ describe('udp: which replies count', () => {
           questions: q.questions ?? [],
           answers: [{ ...answer, data: '192.0.2.70' }],
         }),
-        // Then the real answer, spelled in another case (RFC 4343).
-        replyTo(q, [answer], {
-          questions: [{ ...question, name: question.name.toUpperCase() }],
-        }),
+        // Then the real answer.
+        replyTo(q, [answer]),
       ];
     });
     const result = await resolver({ servers: [s.address] }).query(
@@ -310,6 +308,172 @@ describe('udp: which replies count', () => {
     expect(
       s.received.map((raw) => dnsPacket.decode(raw).additionals?.length),
     ).toEqual([1, 0]);
+  });
+});
+
+describe('udp: defences against forged replies', () => {
+  const LONG = 'mailbox-of-a-rather-long-domain.example.test';
+
+  it('sends each name in random letter case (DNS 0x20)', async () => {
+    const s = await server({});
+    const r = resolver({ servers: [s.address] });
+    await Promise.all(Array.from({ length: 32 }, () => r.query(LONG, 'A')));
+    const sent = s.queries.map((q) => q.name);
+    expect(sent.every((n) => n.toLowerCase() === LONG)).toBe(true);
+    // 36 letters: 32 queries with fewer than 30 spellings would be no chance
+    expect(new Set(sent).size).toBeGreaterThan(30);
+  });
+
+  it('does not take a reply in another letter case over UDP: asks over TCP', async () => {
+    const records: FakeRecord[] = [
+      { name: LONG, type: 'A', data: '192.0.2.1' },
+      { name: 'echo.test', type: 'A', data: '192.0.2.2' },
+    ];
+    const s = await server({
+      records,
+      behaviour: (name) => (name === LONG ? 'other-case' : 'answer'),
+    });
+    const blind: string[] = [];
+    const r = resolver({
+      servers: [s.address],
+      onCaseBlind: (spec) => blind.push(spec),
+    });
+    // The server echoes the case: one that does not is a forgery.
+    expect(await r.query('echo.test', 'A')).toMatchObject({ status: 'ok' });
+    for (let i = 0; i < 4; i++) {
+      const result = await r.query(LONG, 'A');
+      expect(result).toMatchObject({ status: 'ok', records: ['192.0.2.1'] });
+    }
+    const asked = s.queries.filter((q) => q.name.toLowerCase() === LONG);
+    expect(asked.map((q) => q.proto)).toEqual([
+      ...['udp', 'tcp', 'udp', 'tcp', 'udp', 'tcp', 'udp', 'tcp'],
+    ]);
+    expect(blind).toEqual([]);
+  });
+
+  it('sends plain names, with one notice, to a server that does not echo the case', async () => {
+    const s = await server({
+      records: [{ name: LONG, type: 'A', data: '192.0.2.1' }],
+      behaviour: () => 'lower-case',
+    });
+    const blind: string[] = [];
+    const r = resolver({
+      servers: [s.address],
+      onCaseBlind: (spec) => blind.push(spec),
+    });
+    for (let i = 0; i < 8; i++) {
+      const result = await r.query(LONG, 'A');
+      expect(result).toMatchObject({ status: 'ok', records: ['192.0.2.1'] });
+    }
+    expect(blind).toEqual([s.address]);
+    // The first answer in another case over TCP (no forgery comes that way)
+    // shows the server's habit: plain names from then on.
+    const sent = s.queries.map((q) => `${q.proto} ${q.name}`);
+    expect(sent.slice(2)).toEqual(
+      Array.from({ length: 7 }, () => `udp ${LONG}`),
+    );
+    expect(sent[0]).not.toBe(`udp ${LONG}`);
+    expect(sent[1]?.toLowerCase()).toBe(`tcp ${LONG}`);
+  });
+
+  it('takes a server without TCP whose replies are in another case for one that does not echo it', async () => {
+    const s = await server({
+      records: [{ name: LONG, type: 'A', data: '192.0.2.1' }],
+      behaviour: () => 'lower-case',
+      tcp: false,
+    });
+    const blind: string[] = [];
+    const r = resolver({
+      servers: [s.address],
+      retries: 2,
+      onCaseBlind: (spec) => blind.push(spec),
+    });
+    // Each try over TCP after a reply in another case is refused; the third
+    // makes the server one that does not echo the case.
+    expect(await r.query(LONG, 'A')).toMatchObject({
+      status: 'error',
+      error: 'ECONNREFUSED',
+    });
+    expect(blind).toEqual([s.address]);
+    expect(await r.query(LONG, 'A')).toMatchObject({ status: 'ok' });
+    expect(s.queries.at(-1)?.name).toBe(LONG);
+  });
+
+  it('moves to a fresh socket on a new port after udpSocketQueries queries', async () => {
+    const s = await server({
+      records: [{ name: 'a.test', type: 'A', data: '192.0.2.1' }],
+    });
+    const r = resolver({
+      servers: [s.address],
+      socketsPerServer: 1,
+      udpSocketQueries: 4,
+    });
+    for (let i = 0; i < 20; i++) {
+      expect(await r.query('a.test', 'A')).toMatchObject({ status: 'ok' });
+    }
+    const ports = s.queries.map((q) => q.port);
+    expect(new Set(ports).size).toBe(5);
+    for (let i = 0; i < 20; i += 4) {
+      expect(new Set(ports.slice(i, i + 4)).size).toBe(1);
+    }
+  });
+
+  it('takes the replies to an old socket’s queries there, and only those', async () => {
+    // An attacker who learnt the first port answers every query there, with
+    // the right id and question; the real server answers slow.test late.
+    const udp = dgram.createSocket('udp4');
+    let learnt: number | undefined;
+    const ports: number[] = [];
+    udp.on('message', (raw, rinfo) => {
+      const q = dnsPacket.decode(raw);
+      learnt ??= rinfo.port;
+      ports.push(rinfo.port);
+      const name = q.questions?.[0]?.name ?? '';
+      const answer = replyTo(q, [
+        { name, type: 'A', ttl: 60, data: '192.0.2.9' },
+      ]);
+      if (/^slow\.test$/i.test(name)) {
+        setTimeout(() => udp.send(answer, rinfo.port, rinfo.address), 300);
+      } else {
+        udp.send(answer, learnt, rinfo.address);
+      }
+    });
+    await new Promise<void>((resolve) => udp.bind(0, '127.0.0.1', resolve));
+    cleanups.push(() => new Promise<void>((resolve) => udp.close(resolve)));
+    const r = resolver({
+      servers: [`127.0.0.1:${udp.address().port}`],
+      socketsPerServer: 1,
+      udpSocketQueries: 1,
+      timeoutMs: 1000,
+      retries: 0,
+    });
+    const slow = r.query('slow.test', 'A');
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    const others = await Promise.all(
+      ['b.test', 'c.test', 'd.test'].map((n) => r.query(n, 'A')),
+    );
+    expect(await slow).toMatchObject({ status: 'ok', records: ['192.0.2.9'] });
+    expect(new Set(ports).size).toBe(4);
+    // Sent on new sockets, answered on the old one: not taken.
+    expect(others.map((x) => x.status)).toEqual([
+      'timeout',
+      'timeout',
+      'timeout',
+    ]);
+  });
+
+  it('takes no forged reply that guessed the id (one in 65536 does)', async () => {
+    const s = await server({
+      records: [{ name: LONG, type: 'A', data: '192.0.2.1' }],
+      spoofPerQuery: 'guessed-id',
+    });
+    const r = resolver({ servers: [s.address] });
+    expect(await r.query(LONG, 'A')).toMatchObject({
+      status: 'ok',
+      records: ['192.0.2.1'],
+    });
+    // The forgery came in another letter case: asked again over TCP.
+    expect(s.queries.map((q) => q.proto)).toEqual(['udp', 'tcp']);
   });
 });
 
@@ -560,12 +724,12 @@ describe('udp: record shapes as node:dns gives them', () => {
 
   it.each([
     ['a.test.', 'a.test'],
-    ['A.Test', 'A.Test'],
+    ['A.Test', 'a.test'],
     ['müller.test', 'xn--mller-kva.test'],
-  ])('sends %s as %s', async (name, sent) => {
+  ])('sends %s as %s, letters in any case', async (name, sent) => {
     const s = await server({});
     await resolver({ servers: [s.address] }).query(name, 'A');
-    expect(s.queries.map((q) => q.name)).toEqual([sent]);
+    expect(s.queries.map((q) => q.name.toLowerCase())).toEqual([sent]);
   });
 
   it.each([

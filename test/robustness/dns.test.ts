@@ -70,10 +70,10 @@ const records: FakeRecord[] = [
   cname('mx2.mxloop.test', 'mx.mxloop.test'),
   cname('loop.test', 'loop2.test'),
   cname('loop2.test', 'loop.test'),
-  ...Array.from({ length: 12 }, (_, i) =>
+  ...Array.from({ length: 24 }, (_, i) =>
     cname(`c${i}.chain.test`, `c${i + 1}.chain.test`),
   ),
-  mx('c12.chain.test', 'mail.fine.test'),
+  mx('c24.chain.test', 'mail.fine.test'),
   // #16 wildcards, as web hosters set them up: every name under the domain
   // answers, autodiscover included, which would read as an own server
   mx('wild.test', 'mail.wild.test'),
@@ -383,11 +383,9 @@ describe('robustness: DNS', () => {
       status: 'ok',
       mx_hosts: 'mail.trunc.test',
     });
-    expect(server.queries).toContainEqual({
-      name: 'trunc.test',
-      type: 'MX',
-      proto: 'tcp',
-    });
+    expect(
+      server.queries.map((q) => `${q.proto} ${q.type} ${q.name.toLowerCase()}`),
+    ).toContain('tcp MX trunc.test');
 
     const udpOnly = await startFakeDnsServer({
       records,
@@ -427,8 +425,9 @@ describe('robustness: DNS', () => {
       status: 'cname-loop',
       classification: 'unresolved',
     });
-    // bounded: the chain is followed at most 8 links
-    expect((rows[3]?.error ?? '').split(' -> ').length).toBeLessThanOrEqual(10);
+    // bounded: the chain is followed to 16 aliases and one past them
+    expect(rows[3]?.error).toMatch(/^CNAME chain longer than 16 aliases/);
+    expect((rows[3]?.error ?? '').split(' -> ').length).toBe(19);
   });
 
   it('#15 an MX host that is an alias is followed to its addresses', async () => {
@@ -667,5 +666,158 @@ describe('robustness: DNS', () => {
     expect(askedNames(server).slice(before)).toContain(
       '1.1.101.52.origin.asn.cymru.com',
     );
+  });
+});
+
+/**
+ * Issue 16 item 7: chains longer than a recursor follows. `deep.test` and
+ * the MX host of `deepmx.test` are 24 aliases deep; `long.test` and the MX
+ * host of `longmx.test` 12, which our own following resolves. One server
+ * hands back the first 16 aliases and stops, as BIND did at its restart
+ * limit; the other delivers whole chains of any length.
+ */
+describe('robustness: CNAME chains longer than a recursor follows', () => {
+  const chain = (
+    from: string,
+    zone: string,
+    hops: number,
+    end: FakeRecord,
+  ): FakeRecord[] => [
+    ...Array.from({ length: hops }, (_, i) =>
+      cname(i === 0 ? from : `h${i}.${zone}`, `h${i + 1}.${zone}`),
+    ),
+    { ...end, name: `h${hops}.${zone}` },
+  ];
+  const long: FakeRecord[] = [
+    ...records,
+    ...chain('deep.test', 'deep.test', 24, mx('', 'mail.fine.test')),
+    mx('deepmx.test', 'h0.deepmx.test'),
+    ...chain('h0.deepmx.test', 'deepmx.test', 24, a('', '198.18.7.1')),
+    ...chain('long.test', 'long.test', 12, mx('', 'mail.fine.test')),
+    mx('longmx.test', 'h0.longmx.test'),
+    ...chain('h0.longmx.test', 'longmx.test', 12, a('', '198.18.7.2')),
+  ];
+  const DOMAINS = ['deep.test', 'deepmx.test', 'long.test', 'longmx.test'];
+  let cut: FakeDnsServer;
+  let whole: FakeDnsServer;
+  beforeAll(async () => {
+    cut = await startFakeDnsServer({ records: long, maxCnameHops: 16 });
+    whole = await startFakeDnsServer({ records: long, maxCnameHops: 1000 });
+  });
+  afterAll(async () => {
+    await cut?.close();
+    await whole?.close();
+  });
+
+  for (const client of ['udp', 'tcp', 'cares']) {
+    it(`a chain cut at the recursor's limit is unresolved, never "no mail" (--dns-client ${client})`, async () => {
+      const { rows } = await scan(
+        DOMAINS,
+        [cut.address],
+        ['--dns-client', client],
+      );
+      expect(rows[0]).toMatchObject({
+        status: 'cname-loop',
+        classification: 'unresolved',
+      });
+      expect(rows[0]?.error).toMatch(
+        /^CNAME chain longer than 16 aliases, not followed further: deep\.test -> h1\.deep\.test -> /,
+      );
+      expect(rows[1]).toMatchObject({
+        status: 'cname-loop',
+        classification: 'unresolved',
+      });
+      expect(rows[1]?.error).toMatch(
+        /^MX host h0\.deepmx\.test: CNAME chain longer than 16 aliases/,
+      );
+      // Longer than the recursor went, within our limit: followed to the end.
+      expect(rows[2]).toMatchObject({
+        status: 'ok',
+        mx_hosts: 'mail.fine.test',
+      });
+      expect(rows[3]).toMatchObject({ status: 'ok', mx_ips: '198.18.7.2' });
+    });
+
+    it(`a whole chain delivered by the recursor is taken at any length (--dns-client ${client})`, async () => {
+      const { rows } = await scan(
+        DOMAINS,
+        [whole.address],
+        ['--dns-client', client],
+      );
+      expect(column(rows, 'status')).toEqual(['ok', 'ok', 'ok', 'ok']);
+      expect(column(rows, 'mx_ips')).toEqual([
+        '198.18.1.3',
+        '198.18.7.1',
+        '198.18.1.3',
+        '198.18.7.2',
+      ]);
+    });
+  }
+});
+
+/**
+ * Issue 16 item 8: an off-path spoofer who knows the client's port and the
+ * names asked floods forged replies: each the asked name in random case
+ * with a forged answer of its type. The same scan through a clean server
+ * gives the rows to compare with.
+ */
+describe('robustness: forged replies over UDP', () => {
+  const domains = Array.from(
+    { length: 20 },
+    (_, i) => `customer-number-${i}-of-the-spoofing-test.test`,
+  );
+  const zone: FakeRecord[] = domains.flatMap((d, i) => [
+    mx(d, `mail.${d}`),
+    a(`mail.${d}`, `198.18.8.${i + 1}`),
+    txt(d, 'v=spf1 -all'),
+    ...(i % 2 === 0
+      ? [cname(`autodiscover.${d}`, 'autodiscover.outlook.com')]
+      : []),
+  ]);
+  const options = ['--dns-client', 'udp', '--concurrency', '2'];
+  let expected: string;
+  let clean: FakeDnsServer;
+  beforeAll(async () => {
+    clean = await startFakeDnsServer({ records: zone });
+    expected = (await scan(domains, [clean.address], options)).stdout;
+  });
+  afterAll(async () => {
+    await clean?.close();
+  });
+
+  it('300 forged replies with random ids a query change no row', async () => {
+    const spoofed = await startFakeDnsServer({
+      records: zone,
+      spoofPerQuery: 300,
+    });
+    try {
+      const attacked = await scan(
+        domains,
+        [spoofed.address],
+        [...options, '--timeout', '5000'],
+      );
+      expect(attacked.stdout).toBe(expected);
+      const udp = spoofed.queries.filter((q) => q.proto === 'udp');
+      expect(udp.length).toBeGreaterThan(domains.length * 5);
+    } finally {
+      await spoofed.close();
+    }
+  }, 120_000);
+
+  it('a forged reply that guessed the id changes no row', async () => {
+    // What one of 65536 blind forgeries does: without DNS 0x20 it is taken.
+    const spoofed = await startFakeDnsServer({
+      records: zone,
+      spoofPerQuery: 'guessed-id',
+    });
+    try {
+      const attacked = await scan(domains, [spoofed.address], options);
+      expect(attacked.stdout).toBe(expected);
+      // each forgery sent its query over TCP, where no forger reaches
+      const tcp = spoofed.queries.filter((q) => q.proto === 'tcp');
+      expect(tcp.length).toBeGreaterThan(domains.length * 5);
+    } finally {
+      await spoofed.close();
+    }
   });
 });

@@ -238,11 +238,25 @@ describe('readReply: answers', () => {
       expected: nodata(['b.test', 'c.test', 'b.test']),
     },
     {
-      what: 'a chain longer than 16 aliases, cut as nodata',
+      // c-ares follows such a chain too: the recursor's limit has been applied
+      what: 'a chain longer than 16 aliases that ends in the records',
+      answers: [
+        ...Array.from({ length: 20 }, (_, i) =>
+          rr(i === 0 ? 'a.test' : `n${i}.test`, 'CNAME', `n${i + 1}.test`),
+        ),
+        rr('n20.test', 'A', '192.0.2.20'),
+      ],
+      expected: ok(
+        ['192.0.2.20'],
+        Array.from({ length: 20 }, (_, i) => `n${i + 1}.test`),
+      ),
+    },
+    {
+      what: 'a long chain that ends without the records, all of it shown',
       answers: Array.from({ length: 20 }, (_, i) =>
         rr(i === 0 ? 'a.test' : `n${i}.test`, 'CNAME', `n${i + 1}.test`),
       ),
-      expected: nodata(Array.from({ length: 17 }, (_, i) => `n${i + 1}.test`)),
+      expected: nodata(Array.from({ length: 20 }, (_, i) => `n${i + 1}.test`)),
     },
     {
       what: 'records off the chain, or of another class',
