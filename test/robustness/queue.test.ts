@@ -528,7 +528,12 @@ describe(
             );
             c.process.kill(signal);
             const r = await waitExit(c.process, c.output, 30_000);
-            expectOneLineError(r, 130, /interrupted; nothing written/);
+            // the interruption, then how to resume (issue 19): no trace
+            expect(r.code).toBe(130);
+            expect(r.stderr.trim().split('\n')).toEqual([
+              expect.stringMatching(/interrupted; nothing written/),
+              expect.stringMatching(/to resume: run `exoscope collect full`/),
+            ]);
           } finally {
             await reader.close();
           }
