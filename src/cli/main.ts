@@ -83,9 +83,10 @@ Owners of MX addresses (ASN, organisation):
 
 Exchange server probe (off by default; see docs/probe.md):
       --probe            contact each candidate on-premises Exchange host
-                         (own MX hosts, autodiscover) over HTTPS: a few GETs
-                         a browser would send, for its build; adds the
-                         exchange_* and proxy* columns
+                         (onprem_hosts, then MX servers of no known
+                         provider) over HTTPS: a few GETs a browser would
+                         send, for its build; fills the exchange_* and
+                         proxy* columns
       --probe-allow CIDR also contact this special-purpose range (loopback,
                          private, ...; repeatable); never contacted otherwise
       --probe-port PORT  HTTPS port (default 443)

@@ -8,7 +8,7 @@ import { cap, escapeControls, safeText } from './untrusted-text.js';
  * README.md's column glossary documents each; changing the order is a
  * breaking change.
  */
-export const RESULT_COLUMNS = [
+const FIRST_COLUMNS = [
   'scanned_domain',
   'classification',
   'confidence',
@@ -25,6 +25,13 @@ export const RESULT_COLUMNS = [
   'mx_orgs',
   'autodiscover',
   'spf',
+] as const;
+
+/**
+ * Result columns added after the first release (on-prem Exchange, the
+ * probe): `report` and `diff` read files written before them too.
+ */
+export const LATER_COLUMNS = [
   'onprem_exchange',
   'onprem_hosts',
   'exchange_hosts',
@@ -37,6 +44,8 @@ export const RESULT_COLUMNS = [
   'exchange_current',
   'probe_status',
 ] as const;
+
+export const RESULT_COLUMNS = [...FIRST_COLUMNS, ...LATER_COLUMNS] as const;
 export type ResultColumn = (typeof RESULT_COLUMNS)[number];
 
 /** Longest cell written to the CSV; DNS text beyond it is cut with a marker. */

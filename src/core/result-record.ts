@@ -4,22 +4,10 @@
  * Columns added later (`onprem_exchange`, the probe's `exchange_*`) are
  * optional: a file written before them reads with those fields empty.
  */
-import { RESULT_COLUMNS } from './output-row.js';
+import { LATER_COLUMNS, RESULT_COLUMNS } from './output-row.js';
 
 /** Result columns a scan may or may not write, read when present. */
-export const OPTIONAL_COLUMNS = [
-  'onprem_exchange',
-  'onprem_hosts',
-  'exchange_hosts',
-  'exchange_build',
-  'exchange_version',
-  'proxylogon',
-  'proxyshell',
-  'proxynotshell',
-  'exchange_support',
-  'exchange_current',
-  'probe_status',
-] as const;
+export const OPTIONAL_COLUMNS = LATER_COLUMNS;
 export type OptionalColumn = (typeof OPTIONAL_COLUMNS)[number];
 
 /** One result row, format-independent. Every field is plain text. */
@@ -61,7 +49,7 @@ export function recordKey(r: ResultRecord): string {
   return `invalid:${values.join(',')}`;
 }
 
-const KNOWN_COLUMNS = new Set<string>([...RESULT_COLUMNS, ...OPTIONAL_COLUMNS]);
+const KNOWN_COLUMNS = new Set<string>(RESULT_COLUMNS);
 
 /** Text of a JSON value: arrays joined with `;`, objects as JSON. */
 function text(v: unknown): string {
