@@ -14,8 +14,8 @@
  */
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { createNodeDnsResolver } from '../src/adapters/node-dns-resolver.js';
-import { createUdpDnsResolver } from '../src/adapters/udp-dns-resolver.js';
+import { createNodeDnsResolver } from '../src/adapters/dns/cares-resolver.js';
+import { createUdpDnsResolver } from '../src/adapters/dns/socket-resolver.js';
 import type { DnsPort, QueryType } from '../src/core/dns.js';
 
 type Client = 'udp' | 'cares';

@@ -12,12 +12,12 @@ import {
   createFileAsnSource,
   createPackagedAsnSource,
 } from './asn-source.js';
-import { createNodeDnsResolver, parseServer } from './node-dns-resolver.js';
+import { createNodeDnsResolver, parseServer } from './dns/cares-resolver.js';
 import {
   MAX_IN_FLIGHT_PER_SOCKET,
   UDP_SOCKET_IN_FLIGHT,
   createUdpDnsResolver,
-} from './udp-dns-resolver.js';
+} from './dns/socket-resolver.js';
 
 /**
  * The DNS client: ours over pipelined TCP, falling back to UDP for a server

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createNodeDnsResolver } from '../../src/adapters/node-dns-resolver.js';
-import type { NodeDnsResolver } from '../../src/adapters/node-dns-resolver.js';
+import { createNodeDnsResolver } from '../../src/adapters/dns/cares-resolver.js';
+import type { NodeDnsResolver } from '../../src/adapters/dns/cares-resolver.js';
 import { classify } from '../../src/core/classify.js';
 import type { AsnPort } from '../../src/core/ip-owner.js';
 import { scanDomain } from '../../src/core/scan-domain.js';

@@ -8,7 +8,7 @@ import type {
   QueryStatus,
   QueryType,
   RdataOf,
-} from '../core/dns.js';
+} from '../../core/dns.js';
 
 /** The outcome of one try on one server. */
 export interface TryOutcome {

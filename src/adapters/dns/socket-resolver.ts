@@ -4,23 +4,23 @@
  * will not take it (`auto`). Our own ids, deadlines and rotation across
  * servers, with the same outcomes and record shapes as the c-ares adapter
  * for less CPU, and the CNAME chain of the answer, which c-ares hides. The
- * messages are dns-message.ts's.
+ * messages are message.ts's.
  */
 import { randomFillSync } from 'node:crypto';
 import dgram from 'node:dgram';
 import net from 'node:net';
-import type { DnsPort, QueryResult, QueryType } from '../core/dns.js';
-import { prepareQuery, readReply } from './dns-message.js';
-import type { PreparedQuery, SentQuery } from './dns-message.js';
+import type { DnsPort, QueryResult, QueryType } from '../../core/dns.js';
+import { prepareQuery, readReply } from './message.js';
+import type { PreparedQuery, SentQuery } from './message.js';
 import {
   CANCELLED,
   TIMED_OUT,
   errorOutcome,
   isRetryable,
   toQueryResult,
-} from './dns-outcome.js';
-import type { TryOutcome } from './dns-outcome.js';
-import { ResolverConfigError, parseServer } from './node-dns-resolver.js';
+} from './outcome.js';
+import type { TryOutcome } from './outcome.js';
+import { ResolverConfigError, parseServer } from './cares-resolver.js';
 
 /**
  * How queries travel: `udp`, a datagram each (TCP for a truncated reply);

@@ -2,9 +2,9 @@ import { describe, expect, it } from 'vitest';
 import {
   createNodeDnsResolver,
   parseServer,
-} from '../../src/adapters/node-dns-resolver.js';
-import type { ResolverOptions } from '../../src/adapters/node-dns-resolver.js';
-import { resolverContract } from '../helpers/resolver-contract.js';
+} from '../../../src/adapters/dns/cares-resolver.js';
+import type { ResolverOptions } from '../../../src/adapters/dns/cares-resolver.js';
+import { resolverContract } from '../../helpers/resolver-contract.js';
 
 // The behaviour both DNS clients share (records, NXDOMAIN/NODATA, rotation,
 // deadlines, TCP fallback, bad replies, close) is one contract; this file

@@ -1,13 +1,13 @@
 import { afterAll, describe, expect, it } from 'vitest';
-import { createUdpDnsResolver } from '../../src/adapters/udp-dns-resolver.js';
-import type { UdpResolverOptions } from '../../src/adapters/udp-dns-resolver.js';
-import { firstWave, startFakeDnsServer } from '../helpers/dns-server.js';
+import { createUdpDnsResolver } from '../../../src/adapters/dns/socket-resolver.js';
+import type { UdpResolverOptions } from '../../../src/adapters/dns/socket-resolver.js';
+import { firstWave, startFakeDnsServer } from '../../helpers/dns-server.js';
 import type {
   FakeDnsServer,
   FakeDnsServerOptions,
   FakeRecord,
-} from '../helpers/dns-server.js';
-import { resolverContract } from '../helpers/resolver-contract.js';
+} from '../../helpers/dns-server.js';
+import { resolverContract } from '../../helpers/resolver-contract.js';
 
 // On a server that takes pipelined TCP, `auto` behaves as `tcp`.
 resolverContract(

@@ -3,9 +3,9 @@ import net from 'node:net';
 import dnsPacket from 'dns-packet';
 import type { DecodedPacket } from 'dns-packet';
 import { afterAll, describe, expect, it, vi } from 'vitest';
-import { createUdpDnsResolver } from '../../src/adapters/udp-dns-resolver.js';
-import type { UdpResolverOptions } from '../../src/adapters/udp-dns-resolver.js';
-import { resolverContract } from '../helpers/resolver-contract.js';
+import { createUdpDnsResolver } from '../../../src/adapters/dns/socket-resolver.js';
+import type { UdpResolverOptions } from '../../../src/adapters/dns/socket-resolver.js';
+import { resolverContract } from '../../helpers/resolver-contract.js';
 
 resolverContract(
   'tcp',

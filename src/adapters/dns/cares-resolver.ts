@@ -11,15 +11,15 @@ import type {
   QueryStatus,
   QueryType,
   RdataOf,
-} from '../core/dns.js';
+} from '../../core/dns.js';
 import {
   CANCELLED,
   TIMED_OUT,
   errorOutcome,
   isRetryable,
   toQueryResult,
-} from './dns-outcome.js';
-import type { TryOutcome } from './dns-outcome.js';
+} from './outcome.js';
+import type { TryOutcome } from './outcome.js';
 
 /** Options of {@link createNodeDnsResolver}. */
 export interface ResolverOptions {

@@ -2,11 +2,11 @@ import dgram from 'node:dgram';
 import dnsPacket from 'dns-packet';
 import type { Answer, DecodedPacket, Packet } from 'dns-packet';
 import { afterAll, describe, expect, it } from 'vitest';
-import { createUdpDnsResolver } from '../../src/adapters/udp-dns-resolver.js';
-import type { UdpResolverOptions } from '../../src/adapters/udp-dns-resolver.js';
-import { startFakeDnsServer } from '../helpers/dns-server.js';
-import type { FakeDnsServer, FakeRecord } from '../helpers/dns-server.js';
-import { resolverContract } from '../helpers/resolver-contract.js';
+import { createUdpDnsResolver } from '../../../src/adapters/dns/socket-resolver.js';
+import type { UdpResolverOptions } from '../../../src/adapters/dns/socket-resolver.js';
+import { startFakeDnsServer } from '../../helpers/dns-server.js';
+import type { FakeDnsServer, FakeRecord } from '../../helpers/dns-server.js';
+import { resolverContract } from '../../helpers/resolver-contract.js';
 
 resolverContract('udp', (options) => createUdpDnsResolver(options));
 
