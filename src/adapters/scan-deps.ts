@@ -12,7 +12,8 @@ import {
   createFileAsnSource,
   createPackagedAsnSource,
 } from './asn-source.js';
-import { createNodeDnsResolver, parseServer } from './dns/cares-resolver.js';
+import { createNodeDnsResolver } from './dns/cares-resolver.js';
+import { parseServer } from './dns/resolver-options.js';
 import {
   MAX_IN_FLIGHT_PER_SOCKET,
   UDP_SOCKET_IN_FLIGHT,

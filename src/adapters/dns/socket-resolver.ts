@@ -20,7 +20,11 @@ import {
   toQueryResult,
 } from './outcome.js';
 import type { TryOutcome } from './outcome.js';
-import { ResolverConfigError, parseServer } from './cares-resolver.js';
+import {
+  choiceOption,
+  integerOption,
+  serversOption,
+} from './resolver-options.js';
 
 /**
  * How queries travel: `udp`, a datagram each (TCP for a truncated reply);
@@ -1030,34 +1034,7 @@ class UdpResolver {
   }
 }
 
-function integerOption(
-  name: keyof typeof DEFAULTS,
-  value: number | undefined,
-  min: number,
-  max = 2 ** 31 - 1,
-): number {
-  if (value === undefined) return DEFAULTS[name];
-  if (!Number.isInteger(value) || value < min || value > max) {
-    throw new ResolverConfigError(
-      `options.${name} must be an integer from ${min} to ${max} (got ${String(value)})`,
-    );
-  }
-  return value;
-}
-
-function transportOption(value: unknown): DnsTransport {
-  if (
-    value === undefined ||
-    value === 'udp' ||
-    value === 'tcp' ||
-    value === 'auto'
-  ) {
-    return value ?? 'udp';
-  }
-  throw new ResolverConfigError(
-    `options.transport must be udp, tcp or auto (got ${String(value)})`,
-  );
-}
+const TRANSPORTS: readonly DnsTransport[] = ['udp', 'tcp', 'auto'];
 
 /**
  * Creates a {@link DnsPort} on raw UDP, or pipelined TCP with `transport:
@@ -1074,29 +1051,40 @@ function transportOption(value: unknown): DnsTransport {
 export function createUdpDnsResolver(
   options: UdpResolverOptions,
 ): UdpDnsResolver {
-  if (!Array.isArray(options.servers) || options.servers.length === 0) {
-    throw new ResolverConfigError(
-      'options.servers must list at least one server',
-    );
-  }
-  const servers = Object.freeze(options.servers.map(parseServer));
+  const servers = serversOption(options.servers);
   const resolver = new UdpResolver(
     servers.map(serverAddress),
-    integerOption('socketsPerServer', options.socketsPerServer, 1),
+    integerOption(
+      'socketsPerServer',
+      options.socketsPerServer,
+      DEFAULTS.socketsPerServer,
+      1,
+    ),
     integerOption(
       'maxInFlightPerSocket',
       options.maxInFlightPerSocket,
+      DEFAULTS.maxInFlightPerSocket,
       1,
       MAX_IN_FLIGHT_PER_SOCKET,
     ),
-    integerOption('timeoutMs', options.timeoutMs, 1),
-    integerOption('retries', options.retries, 0),
-    transportOption(options.transport),
+    integerOption('timeoutMs', options.timeoutMs, DEFAULTS.timeoutMs, 1),
+    integerOption('retries', options.retries, DEFAULTS.retries, 0),
+    choiceOption('transport', options.transport, TRANSPORTS, 'udp'),
     options.onFallback ?? (() => {}),
     options.onCaseBlind ?? (() => {}),
     {
-      queries: integerOption('udpSocketQueries', options.udpSocketQueries, 1),
-      ms: integerOption('udpSocketMs', options.udpSocketMs, 1),
+      queries: integerOption(
+        'udpSocketQueries',
+        options.udpSocketQueries,
+        DEFAULTS.udpSocketQueries,
+        1,
+      ),
+      ms: integerOption(
+        'udpSocketMs',
+        options.udpSocketMs,
+        DEFAULTS.udpSocketMs,
+        1,
+      ),
     },
   );
   return {
