@@ -12,12 +12,12 @@ import {
   createFileAsnSource,
   createPackagedAsnSource,
 } from './asn-source.js';
-import { createNodeDnsResolver } from './dns/cares-resolver.js';
+import { createCaresResolver as createNodeDnsResolver } from './dns/cares-resolver.js';
 import { parseServer } from './dns/resolver-options.js';
 import {
   MAX_IN_FLIGHT_PER_SOCKET,
   UDP_SOCKET_IN_FLIGHT,
-  createUdpDnsResolver,
+  createSocketResolver as createUdpDnsResolver,
 } from './dns/socket-resolver.js';
 
 /**

@@ -1,6 +1,7 @@
 /**
  * The {@link DnsPort} on Node's c-ares resolver: several c-ares channels per
  * server, our own per-try deadline, and our own rotation across servers.
+ * Kept for `--dns-client cares`: Node's client, a yardstick for our own.
  */
 import { isUtf8 } from 'node:buffer';
 import { Resolver } from 'node:dns';
@@ -25,14 +26,14 @@ import {
   serversOption,
 } from './resolver-options.js';
 
-/** Options of {@link createNodeDnsResolver}. */
-export interface ResolverOptions {
+/** Options of {@link createCaresResolver}. */
+export interface CaresResolverOptions {
   /** 'ip' or 'ip:port' or '[ipv6]:port'; at least one. */
   servers: string[];
   /**
    * Per-try deadline in ms, enforced by us with a timer (c-ares' own timeouts
    * drift). An upper bound: c-ares may give up on a try sooner, see the note
-   * in {@link createNodeDnsResolver}. Default 2000.
+   * in {@link createCaresResolver}. Default 2000.
    */
   timeoutMs?: number;
   /** Extra tries after the first, each on the NEXT server in rotation. Default 2. */
@@ -48,8 +49,8 @@ export interface ResolverOptions {
   maxInFlightPerInstance?: number;
 }
 
-/** The resolver built by {@link createNodeDnsResolver}. */
-export type NodeDnsResolver = DnsPort & {
+/** The resolver built by {@link createCaresResolver}. */
+export type CaresResolver = DnsPort & {
   /** Cancels in-flight queries (they end as `error` ECANCELLED) and refuses new ones. */
   close(): void;
   /** The normalised server specs, in rotation order. */
@@ -237,9 +238,9 @@ class Channel {
  *
  * @throws ResolverConfigError (`EXO_BAD_RESOLVER`) on a bad server or option.
  */
-export function createNodeDnsResolver(
-  options: ResolverOptions,
-): NodeDnsResolver {
+export function createCaresResolver(
+  options: CaresResolverOptions,
+): CaresResolver {
   const servers = serversOption(options.servers);
   const timeoutMs = integerOption(
     'timeoutMs',

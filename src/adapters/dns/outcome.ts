@@ -85,3 +85,10 @@ export function toQueryResult<T extends QueryType>(
   if (outcome.cnames !== undefined) result.cnames = outcome.cnames;
   return result;
 }
+
+/** The low-level code of a socket's error (ECONNREFUSED, ...); EIO when it has none. */
+export function errorCode(err: unknown): string {
+  return err !== null && typeof err === 'object' && 'code' in err
+    ? String(err.code)
+    : 'EIO';
+}
