@@ -158,19 +158,27 @@ class Resolver implements ChannelOwner {
   private pending = 0;
   private closed = false;
 
-  constructor(
-    private readonly servers: readonly ServerAddress[],
-    private readonly perServer: number,
-    private readonly maxInFlight: number,
-    readonly timeoutMs: number,
-    private readonly retries: number,
-    transport: DnsTransport,
-    private readonly onFallback: (server: string, reason: string) => void,
-    private readonly onCaseBlind: (server: string) => void,
-    rotation: { queries: number; ms: number },
-  ) {
-    this.socketQueries = rotation.queries;
-    this.socketMs = rotation.ms;
+  private readonly servers: readonly ServerAddress[];
+  private readonly perServer: number;
+  private readonly maxInFlight: number;
+  readonly timeoutMs: number;
+  private readonly retries: number;
+  private readonly onFallback: (server: string, reason: string) => void;
+  private readonly onCaseBlind: (server: string) => void;
+
+  constructor(options: ResolvedSocketOptions) {
+    const { servers, transport, timeoutMs } = options;
+    const perServer = options.socketsPerServer;
+    const maxInFlight = options.maxInFlightPerSocket;
+    this.servers = servers;
+    this.perServer = perServer;
+    this.maxInFlight = maxInFlight;
+    this.timeoutMs = timeoutMs;
+    this.retries = options.retries;
+    this.onFallback = options.onFallback;
+    this.onCaseBlind = options.onCaseBlind;
+    this.socketQueries = options.udpSocketQueries;
+    this.socketMs = options.udpSocketMs;
     // channels[s * perServer + i] is socket i of server s.
     for (const server of servers) {
       for (let i = 0; i < perServer; i++) {
@@ -333,6 +341,65 @@ class Resolver implements ChannelOwner {
 
 const TRANSPORTS: readonly DnsTransport[] = ['udp', 'tcp', 'auto'];
 
+/** {@link SocketResolverOptions} checked once, every default filled in. */
+interface ResolvedSocketOptions {
+  servers: readonly ServerAddress[];
+  socketsPerServer: number;
+  maxInFlightPerSocket: number;
+  timeoutMs: number;
+  retries: number;
+  transport: DnsTransport;
+  onFallback: (server: string, reason: string) => void;
+  onCaseBlind: (server: string) => void;
+  udpSocketQueries: number;
+  udpSocketMs: number;
+}
+
+/** Validates `options` (naming the option in the error) and fills in the defaults. */
+function resolveOptions(
+  options: SocketResolverOptions,
+  servers: readonly string[],
+): ResolvedSocketOptions {
+  return {
+    servers: servers.map(serverAddress),
+    socketsPerServer: integerOption(
+      'socketsPerServer',
+      options.socketsPerServer,
+      DEFAULTS.socketsPerServer,
+      1,
+    ),
+    maxInFlightPerSocket: integerOption(
+      'maxInFlightPerSocket',
+      options.maxInFlightPerSocket,
+      DEFAULTS.maxInFlightPerSocket,
+      1,
+      MAX_IN_FLIGHT_PER_SOCKET,
+    ),
+    timeoutMs: integerOption(
+      'timeoutMs',
+      options.timeoutMs,
+      DEFAULTS.timeoutMs,
+      1,
+    ),
+    retries: integerOption('retries', options.retries, DEFAULTS.retries, 0),
+    transport: choiceOption('transport', options.transport, TRANSPORTS, 'udp'),
+    onFallback: options.onFallback ?? (() => {}),
+    onCaseBlind: options.onCaseBlind ?? (() => {}),
+    udpSocketQueries: integerOption(
+      'udpSocketQueries',
+      options.udpSocketQueries,
+      DEFAULTS.udpSocketQueries,
+      1,
+    ),
+    udpSocketMs: integerOption(
+      'udpSocketMs',
+      options.udpSocketMs,
+      DEFAULTS.udpSocketMs,
+      1,
+    ),
+  };
+}
+
 /**
  * Creates a {@link DnsPort} on raw UDP, or pipelined TCP with `transport:
  * 'tcp'`, or TCP with a fall-back to UDP per server with `'auto'`. Each query starts on the next server round-robin; a timeout,
@@ -349,41 +416,7 @@ export function createSocketResolver(
   options: SocketResolverOptions,
 ): SocketResolver {
   const servers = serversOption(options.servers);
-  const resolver = new Resolver(
-    servers.map(serverAddress),
-    integerOption(
-      'socketsPerServer',
-      options.socketsPerServer,
-      DEFAULTS.socketsPerServer,
-      1,
-    ),
-    integerOption(
-      'maxInFlightPerSocket',
-      options.maxInFlightPerSocket,
-      DEFAULTS.maxInFlightPerSocket,
-      1,
-      MAX_IN_FLIGHT_PER_SOCKET,
-    ),
-    integerOption('timeoutMs', options.timeoutMs, DEFAULTS.timeoutMs, 1),
-    integerOption('retries', options.retries, DEFAULTS.retries, 0),
-    choiceOption('transport', options.transport, TRANSPORTS, 'udp'),
-    options.onFallback ?? (() => {}),
-    options.onCaseBlind ?? (() => {}),
-    {
-      queries: integerOption(
-        'udpSocketQueries',
-        options.udpSocketQueries,
-        DEFAULTS.udpSocketQueries,
-        1,
-      ),
-      ms: integerOption(
-        'udpSocketMs',
-        options.udpSocketMs,
-        DEFAULTS.udpSocketMs,
-        1,
-      ),
-    },
-  );
+  const resolver = new Resolver(resolveOptions(options, servers));
   return {
     servers,
     query: (name, type) => resolver.query(name, type),
