@@ -14,8 +14,8 @@
  */
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { createNodeDnsResolver } from '../src/adapters/node-dns-resolver.js';
-import { createUdpDnsResolver } from '../src/adapters/udp-dns-resolver.js';
+import { createCaresResolver } from '../src/adapters/dns/cares-resolver.js';
+import { createSocketResolver } from '../src/adapters/dns/socket-resolver.js';
 import type { DnsPort, QueryType } from '../src/core/dns.js';
 
 type Client = 'udp' | 'cares';
@@ -92,14 +92,14 @@ function readPlan(file: string, limit: number): [string, QueryType][] {
 
 function createClient(client: Client, o: Options): Resolver {
   return client === 'udp'
-    ? createUdpDnsResolver({
+    ? createSocketResolver({
         servers: [o.server],
         timeoutMs: o.timeoutMs,
         retries: o.retries,
         socketsPerServer: o.sockets,
         maxInFlightPerSocket: o.maxInFlight,
       })
-    : createNodeDnsResolver({
+    : createCaresResolver({
         servers: [o.server],
         timeoutMs: o.timeoutMs,
         retries: o.retries,

@@ -12,12 +12,13 @@ import {
   createFileAsnSource,
   createPackagedAsnSource,
 } from './asn-source.js';
-import { createNodeDnsResolver, parseServer } from './node-dns-resolver.js';
+import { createCaresResolver as createNodeDnsResolver } from './dns/cares-resolver.js';
+import { parseServer } from './dns/resolver-options.js';
 import {
   MAX_IN_FLIGHT_PER_SOCKET,
   UDP_SOCKET_IN_FLIGHT,
-  createUdpDnsResolver,
-} from './udp-dns-resolver.js';
+  createSocketResolver as createUdpDnsResolver,
+} from './dns/socket-resolver.js';
 
 /**
  * The DNS client: ours over pipelined TCP, falling back to UDP for a server

@@ -15,7 +15,7 @@ import { parseAllowedRange } from '../core/address-policy.js';
 import {
   ResolverConfigError,
   parseServer,
-} from '../adapters/node-dns-resolver.js';
+} from '../adapters/dns/resolver-options.js';
 import type { Delimiter } from '../adapters/csv-source.js';
 import { checkPrefix, checkScanId } from '../queue/scan-keys.js';
 import { safeText } from '../core/untrusted-text.js';

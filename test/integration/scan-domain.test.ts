@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createNodeDnsResolver } from '../../src/adapters/node-dns-resolver.js';
-import type { NodeDnsResolver } from '../../src/adapters/node-dns-resolver.js';
+import { createCaresResolver } from '../../src/adapters/dns/cares-resolver.js';
+import type { CaresResolver } from '../../src/adapters/dns/cares-resolver.js';
 import { classify } from '../../src/core/classify.js';
 import type { AsnPort } from '../../src/core/ip-owner.js';
 import { scanDomain } from '../../src/core/scan-domain.js';
@@ -121,7 +121,7 @@ const records: FakeRecord[] = [
 ];
 
 let server: FakeDnsServer;
-let resolver: NodeDnsResolver;
+let resolver: CaresResolver;
 const asn: AsnPort = {
   lookup: (ip) =>
     Promise.resolve(
@@ -137,7 +137,7 @@ beforeAll(async () => {
     behaviour: (name) =>
       name.toLowerCase() === 'autodiscover.slowad.test' ? 'drop' : 'answer',
   });
-  resolver = createNodeDnsResolver({
+  resolver = createCaresResolver({
     servers: [server.address],
     timeoutMs: 300,
     retries: 1,

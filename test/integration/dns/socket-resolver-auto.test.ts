@@ -1,18 +1,18 @@
 import { afterAll, describe, expect, it } from 'vitest';
-import { createUdpDnsResolver } from '../../src/adapters/udp-dns-resolver.js';
-import type { UdpResolverOptions } from '../../src/adapters/udp-dns-resolver.js';
-import { firstWave, startFakeDnsServer } from '../helpers/dns-server.js';
+import { createSocketResolver } from '../../../src/adapters/dns/socket-resolver.js';
+import type { SocketResolverOptions } from '../../../src/adapters/dns/socket-resolver.js';
+import { firstWave, startFakeDnsServer } from '../../helpers/dns-server.js';
 import type {
   FakeDnsServer,
   FakeDnsServerOptions,
   FakeRecord,
-} from '../helpers/dns-server.js';
-import { resolverContract } from '../helpers/resolver-contract.js';
+} from '../../helpers/dns-server.js';
+import { resolverContract } from '../../helpers/resolver-contract.js';
 
 // On a server that takes pipelined TCP, `auto` behaves as `tcp`.
 resolverContract(
   'auto',
-  (options) => createUdpDnsResolver({ ...options, transport: 'auto' }),
+  (options) => createSocketResolver({ ...options, transport: 'auto' }),
   'tcp',
 );
 
@@ -38,10 +38,10 @@ async function server(options: FakeDnsServerOptions): Promise<FakeDnsServer> {
 
 /** A resolver on `transport` (default auto) and the fall-backs it reported. */
 function resolver(
-  options: Omit<UdpResolverOptions, 'onFallback'>,
-): ReturnType<typeof createUdpDnsResolver> & { fallbacks: string[][] } {
+  options: Omit<SocketResolverOptions, 'onFallback'>,
+): ReturnType<typeof createSocketResolver> & { fallbacks: string[][] } {
   const fallbacks: string[][] = [];
-  const r = createUdpDnsResolver({
+  const r = createSocketResolver({
     transport: 'auto',
     socketsPerServer: 1,
     ...options,

@@ -1,34 +1,39 @@
 /**
  * The {@link DnsPort} on Node's c-ares resolver: several c-ares channels per
  * server, our own per-try deadline, and our own rotation across servers.
+ * Kept for `--dns-client cares`: Node's client, a yardstick for our own.
  */
 import { isUtf8 } from 'node:buffer';
 import { Resolver } from 'node:dns';
-import { isIPv4, isIPv6 } from 'node:net';
 import type {
   DnsPort,
   QueryResult,
   QueryStatus,
   QueryType,
   RdataOf,
-} from '../core/dns.js';
+} from '../../core/dns.js';
 import {
   CANCELLED,
   TIMED_OUT,
   errorOutcome,
   isRetryable,
   toQueryResult,
-} from './dns-outcome.js';
-import type { TryOutcome } from './dns-outcome.js';
+} from './outcome.js';
+import type { TryOutcome } from './outcome.js';
+import {
+  ResolverConfigError,
+  integerOption,
+  serversOption,
+} from './resolver-options.js';
 
-/** Options of {@link createNodeDnsResolver}. */
-export interface ResolverOptions {
+/** Options of {@link createCaresResolver}. */
+export interface CaresResolverOptions {
   /** 'ip' or 'ip:port' or '[ipv6]:port'; at least one. */
   servers: string[];
   /**
    * Per-try deadline in ms, enforced by us with a timer (c-ares' own timeouts
    * drift). An upper bound: c-ares may give up on a try sooner, see the note
-   * in {@link createNodeDnsResolver}. Default 2000.
+   * in {@link createCaresResolver}. Default 2000.
    */
   timeoutMs?: number;
   /** Extra tries after the first, each on the NEXT server in rotation. Default 2. */
@@ -44,85 +49,20 @@ export interface ResolverOptions {
   maxInFlightPerInstance?: number;
 }
 
-/** A resolver configuration that cannot work: a bad server spec or option. */
-export class ResolverConfigError extends Error {
-  readonly code = 'EXO_BAD_RESOLVER' as const;
-
-  constructor(message: string) {
-    super(message);
-    this.name = 'ResolverConfigError';
-  }
-}
-
-/** The resolver built by {@link createNodeDnsResolver}. */
-export type NodeDnsResolver = DnsPort & {
+/** The resolver built by {@link createCaresResolver}. */
+export type CaresResolver = DnsPort & {
   /** Cancels in-flight queries (they end as `error` ECANCELLED) and refuses new ones. */
   close(): void;
   /** The normalised server specs, in rotation order. */
   servers: readonly string[];
 };
 
-const DEFAULT_PORT = 53;
 const DEFAULTS = {
   timeoutMs: 2000,
   retries: 2,
   instancesPerServer: 2,
   maxInFlightPerInstance: 100,
 };
-
-/**
- * Validates a server spec and normalises it to `ip:port` or `[ipv6]:port`
- * (port 53 when absent). Accepts `ip`, `ip:port`, `ipv6`, `[ipv6]` and
- * `[ipv6]:port`.
- *
- * @throws ResolverConfigError (`EXO_BAD_RESOLVER`) when it is not one of those.
- */
-export function parseServer(spec: string): string {
-  const s = typeof spec === 'string' ? spec.trim() : '';
-  let host: string;
-  let port: string | undefined;
-  const bracketed = /^\[([^\]]+)\](?::(\d+))?$/.exec(s);
-  if (bracketed) {
-    host = bracketed[1] ?? '';
-    port = bracketed[2];
-    if (!isIPv6(host)) throw badServer(spec);
-  } else if (isIPv6(s)) {
-    host = s;
-  } else {
-    const colon = s.lastIndexOf(':');
-    host = colon === -1 ? s : s.slice(0, colon);
-    port = colon === -1 ? undefined : s.slice(colon + 1);
-    if (!isIPv4(host)) throw badServer(spec);
-  }
-  let portNumber = DEFAULT_PORT;
-  if (port !== undefined) {
-    portNumber = /^\d{1,5}$/.test(port) ? Number(port) : 0;
-    if (portNumber < 1 || portNumber > 65535) throw badServer(spec);
-  }
-  return isIPv6(host)
-    ? `[${host.toLowerCase()}]:${portNumber}`
-    : `${host}:${portNumber}`;
-}
-
-function badServer(spec: unknown): ResolverConfigError {
-  return new ResolverConfigError(
-    `Bad DNS server ${JSON.stringify(spec)}: expected ip, ip:port or [ipv6]:port`,
-  );
-}
-
-function integerOption(
-  name: keyof typeof DEFAULTS,
-  value: number | undefined,
-  min: number,
-): number {
-  if (value === undefined) return DEFAULTS[name];
-  if (!Number.isInteger(value) || value < min || value > 2 ** 31 - 1) {
-    throw new ResolverConfigError(
-      `options.${name} must be an integer >= ${min} (got ${String(value)})`,
-    );
-  }
-  return value;
-}
 
 type Callback = (err: NodeJS.ErrnoException | null, raw?: unknown) => void;
 
@@ -298,25 +238,32 @@ class Channel {
  *
  * @throws ResolverConfigError (`EXO_BAD_RESOLVER`) on a bad server or option.
  */
-export function createNodeDnsResolver(
-  options: ResolverOptions,
-): NodeDnsResolver {
-  if (!Array.isArray(options.servers) || options.servers.length === 0) {
-    throw new ResolverConfigError(
-      'options.servers must list at least one server',
-    );
-  }
-  const servers = Object.freeze(options.servers.map(parseServer));
-  const timeoutMs = integerOption('timeoutMs', options.timeoutMs, 1);
-  const retries = integerOption('retries', options.retries, 0);
+export function createCaresResolver(
+  options: CaresResolverOptions,
+): CaresResolver {
+  const servers = serversOption(options.servers);
+  const timeoutMs = integerOption(
+    'timeoutMs',
+    options.timeoutMs,
+    DEFAULTS.timeoutMs,
+    1,
+  );
+  const retries = integerOption(
+    'retries',
+    options.retries,
+    DEFAULTS.retries,
+    0,
+  );
   const perServer = integerOption(
     'instancesPerServer',
     options.instancesPerServer,
+    DEFAULTS.instancesPerServer,
     1,
   );
   const maxInFlight = integerOption(
     'maxInFlightPerInstance',
     options.maxInFlightPerInstance,
+    DEFAULTS.maxInFlightPerInstance,
     1,
   );
 

@@ -2,13 +2,13 @@ import dgram from 'node:dgram';
 import dnsPacket from 'dns-packet';
 import type { Answer, DecodedPacket, Packet } from 'dns-packet';
 import { afterAll, describe, expect, it } from 'vitest';
-import { createUdpDnsResolver } from '../../src/adapters/udp-dns-resolver.js';
-import type { UdpResolverOptions } from '../../src/adapters/udp-dns-resolver.js';
-import { startFakeDnsServer } from '../helpers/dns-server.js';
-import type { FakeDnsServer, FakeRecord } from '../helpers/dns-server.js';
-import { resolverContract } from '../helpers/resolver-contract.js';
+import { createSocketResolver } from '../../../src/adapters/dns/socket-resolver.js';
+import type { SocketResolverOptions } from '../../../src/adapters/dns/socket-resolver.js';
+import { startFakeDnsServer } from '../../helpers/dns-server.js';
+import type { FakeDnsServer, FakeRecord } from '../../helpers/dns-server.js';
+import { resolverContract } from '../../helpers/resolver-contract.js';
 
-resolverContract('udp', (options) => createUdpDnsResolver(options));
+resolverContract('udp', (options) => createSocketResolver(options));
 
 const cleanups: (() => unknown)[] = [];
 
@@ -16,8 +16,8 @@ afterAll(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
 });
 
-function resolver(options: UdpResolverOptions) {
-  const r = createUdpDnsResolver({ timeoutMs: 500, ...options });
+function resolver(options: SocketResolverOptions) {
+  const r = createSocketResolver({ timeoutMs: 500, ...options });
   cleanups.push(() => r.close());
   return r;
 }
@@ -748,7 +748,7 @@ describe('udp: record shapes as node:dns gives them', () => {
 });
 
 describe('udp: configuration', () => {
-  it.each<[string, UdpResolverOptions]>([
+  it.each<[string, SocketResolverOptions]>([
     ['no servers', { servers: [] }],
     ['a bad server', { servers: ['127.0.0.1', 'foo'] }],
     ['timeoutMs 0', { servers: ['127.0.0.1'], timeoutMs: 0 }],
@@ -762,14 +762,14 @@ describe('udp: configuration', () => {
       'maxInFlightPerSocket 5000',
       { servers: ['127.0.0.1'], maxInFlightPerSocket: 5000 },
     ],
-  ])('createUdpDnsResolver rejects %s', (_what, options) => {
-    expect(() => createUdpDnsResolver(options)).toThrow(
+  ])('createSocketResolver rejects %s', (_what, options) => {
+    expect(() => createSocketResolver(options)).toThrow(
       expect.objectContaining({ code: 'EXO_BAD_RESOLVER' }),
     );
   });
 
   it('exposes the normalised servers', () => {
-    const r = createUdpDnsResolver({ servers: ['127.0.0.1', '::1'] });
+    const r = createSocketResolver({ servers: ['127.0.0.1', '::1'] });
     expect(r.servers).toEqual(['127.0.0.1:53', '[::1]:53']);
     r.close();
   });

@@ -1,9 +1,9 @@
 import dnsPacket from 'dns-packet';
 import type { Answer, Packet, Question } from 'dns-packet';
 import { describe, expect, it } from 'vitest';
-import { prepareQuery, readReply } from '../../src/adapters/dns-message.js';
-import type { Reading, SentQuery } from '../../src/adapters/dns-message.js';
-import type { QueryType } from '../../src/core/dns.js';
+import { prepareQuery, readReply } from '../../../src/adapters/dns/message.js';
+import type { Reading, SentQuery } from '../../../src/adapters/dns/message.js';
+import type { QueryType } from '../../../src/core/dns.js';
 
 const SENT: SentQuery = { id: 0x1234, name: 'a.test', type: 'A', edns: true };
 

@@ -3,13 +3,13 @@ import net from 'node:net';
 import dnsPacket from 'dns-packet';
 import type { DecodedPacket } from 'dns-packet';
 import { afterAll, describe, expect, it, vi } from 'vitest';
-import { createUdpDnsResolver } from '../../src/adapters/udp-dns-resolver.js';
-import type { UdpResolverOptions } from '../../src/adapters/udp-dns-resolver.js';
-import { resolverContract } from '../helpers/resolver-contract.js';
+import { createSocketResolver } from '../../../src/adapters/dns/socket-resolver.js';
+import type { SocketResolverOptions } from '../../../src/adapters/dns/socket-resolver.js';
+import { resolverContract } from '../../helpers/resolver-contract.js';
 
 resolverContract(
   'tcp',
-  (options) => createUdpDnsResolver({ ...options, transport: 'tcp' }),
+  (options) => createSocketResolver({ ...options, transport: 'tcp' }),
   'tcp',
 );
 
@@ -19,8 +19,8 @@ afterAll(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
 });
 
-function resolver(options: Omit<UdpResolverOptions, 'transport'>) {
-  const r = createUdpDnsResolver({
+function resolver(options: Omit<SocketResolverOptions, 'transport'>) {
+  const r = createSocketResolver({
     timeoutMs: 1000,
     socketsPerServer: 1,
     ...options,
@@ -283,7 +283,7 @@ describe('tcp: dead connections', () => {
 describe('tcp: configuration', () => {
   it('refuses an unknown transport', () => {
     expect(() =>
-      createUdpDnsResolver({
+      createSocketResolver({
         servers: ['127.0.0.1'],
         transport: 'quic' as 'tcp',
       }),

@@ -8,7 +8,7 @@ import type {
   QueryStatus,
   QueryType,
   RdataOf,
-} from '../core/dns.js';
+} from '../../core/dns.js';
 
 /** The outcome of one try on one server. */
 export interface TryOutcome {
@@ -84,4 +84,11 @@ export function toQueryResult<T extends QueryType>(
   if (outcome.error !== undefined) result.error = outcome.error;
   if (outcome.cnames !== undefined) result.cnames = outcome.cnames;
   return result;
+}
+
+/** The low-level code of a socket's error (ECONNREFUSED, ...); EIO when it has none. */
+export function errorCode(err: unknown): string {
+  return err !== null && typeof err === 'object' && 'code' in err
+    ? String(err.code)
+    : 'EIO';
 }

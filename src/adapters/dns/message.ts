@@ -15,9 +15,9 @@ import { SocketAddress } from 'node:net';
 import { domainToASCII } from 'node:url';
 import dnsPacket from 'dns-packet';
 import type { Answer, OptAnswer, Question } from 'dns-packet';
-import type { QueryType, RdataOf } from '../core/dns.js';
-import { errorOutcome } from './dns-outcome.js';
-import type { TryOutcome } from './dns-outcome.js';
+import type { QueryType, RdataOf } from '../../core/dns.js';
+import { errorOutcome } from './outcome.js';
+import type { TryOutcome } from './outcome.js';
 
 /** Why {@link prepareQuery} sends nothing, as node:dns's codes. */
 export type QueryRefusal = 'EBADNAME' | 'EBADQUERY';
