@@ -21,16 +21,12 @@ import { promisify } from 'node:util';
 import ipaddr from 'ipaddr.js';
 import type { DnsPort } from '../core/dns.js';
 import { isFailure } from '../core/dns.js';
-import type { AsnPort, AsnTable, IpOwner } from '../core/ip-owner.js';
-import {
-  decodeAsnTable,
-  encodeAsnTable,
-  AsnTableBuilder,
-  ipToNumber,
-  noOwner,
-  parseIp,
-  sanitizeOrg,
-} from '../core/ip-owner.js';
+import { AsnTableBuilder } from '../core/asn-table.js';
+import type { AsnTable } from '../core/asn-table.js';
+import { decodeAsnTable, encodeAsnTable } from '../core/asn-table-codec.js';
+import { ipToNumber, parseIp } from '../core/ip-address.js';
+import { noOwner, sanitizeOrg } from '../core/ip-owner.js';
+import type { AsnPort, IpOwner } from '../core/ip-owner.js';
 
 const gunzipAsync = promisify(gunzip);
 
