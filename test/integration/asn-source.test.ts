@@ -19,12 +19,12 @@ import type {
   QueryStatus,
   QueryType,
 } from '../../src/core/dns.js';
+import { createCymruAsnSource } from '../../src/adapters/asn/cymru-asn-source.js';
 import {
   AsnSourceError,
-  createCymruAsnSource,
   createFileAsnSource,
-  createPackagedAsnSource,
-} from '../../src/adapters/asn-source.js';
+} from '../../src/adapters/asn/file-asn-source.js';
+import { createPackagedAsnSource } from '../../src/adapters/asn/packaged-asn-source.js';
 
 const NONE = { asn: null, org: '', prefix: '', source: 'none' };
 
