@@ -363,6 +363,19 @@ describe('Team Cymru source', () => {
     expect(dns.asked).toHaveLength(2);
   });
 
+  it('forgets the least recently used blocks beyond maxCacheEntries', async () => {
+    const dns = fakeDns({});
+    const source = createCymruAsnSource(dns, { maxCacheEntries: 4 });
+    for (let block = 1; block <= 10; block++) {
+      await source.lookup(`${20 + block}.0.0.1`);
+    }
+    expect(dns.asked).toHaveLength(10);
+    await source.lookup('30.0.0.2');
+    expect(dns.asked).toHaveLength(10);
+    await source.lookup('21.0.0.2');
+    expect(dns.asked).toHaveLength(11);
+  });
+
   it('does not share an answer for a prefix longer than /24', async () => {
     const dns = fakeDns({
       '1.0.0.203.origin.asn.cymru.com': {

@@ -25,7 +25,10 @@ export const KNOWN_HEADERS = [
   'fqdn',
 ] as const;
 
-/** A header cell as it is compared: trimmed, lower-cased, runs of white space or `_` as one space. */
+/**
+ * A header cell as it is compared: trimmed, lower-cased, runs of white space
+ * or `_` as one space.
+ */
 export function headerKey(cell: string): string {
   return cell
     .trim()
