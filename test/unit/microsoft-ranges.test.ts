@@ -237,6 +237,12 @@ describe('matchMicrosoftRange reads addresses as ipaddr.js does', () => {
       const o = (): number =>
         next(4) === 0 ? [40, 52, 104, 13][next(4)]! : next(256);
       cases.push(`${o()}.${o()}.${o()}.${o()}`);
+      // and text near dotted decimal: leading zeros, big parts, stray dots
+      const chars = '0123456789.....';
+      const length = 1 + next(16);
+      cases.push(
+        Array.from({ length }, () => chars[next(chars.length)]).join(''),
+      );
     }
     for (const ip of cases) {
       expect(matchMicrosoftRange(ip), ip).toEqual(reference(ip));
