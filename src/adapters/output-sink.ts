@@ -10,7 +10,7 @@ import type { Stringifier } from 'csv-stringify';
 import { hasExtraFields, outputHeader, renderRow } from '../core/output-row.js';
 import type { RenderedRow } from '../core/output-row.js';
 import type { RowReport } from '../core/report.js';
-import type { Delimiter } from './csv-source.js';
+import type { Delimiter } from './csv-input/delimiter.js';
 import {
   OutputError,
   keepUnderFreeName,

@@ -7,11 +7,9 @@ import type { AsnPort } from '../core/ip-owner.js';
 import { createRateLimitedDns } from '../core/rate-limit.js';
 import type { Clock } from '../core/rate-limit.js';
 import type { ScanDeps } from '../core/scan-domain.js';
-import {
-  createCymruAsnSource,
-  createFileAsnSource,
-  createPackagedAsnSource,
-} from './asn-source.js';
+import { createCymruAsnSource } from './asn/cymru-asn-source.js';
+import { createFileAsnSource } from './asn/file-asn-source.js';
+import { createPackagedAsnSource } from './asn/packaged-asn-source.js';
 import { createCaresResolver as createNodeDnsResolver } from './dns/cares-resolver.js';
 import { parseServer } from './dns/resolver-options.js';
 import {

@@ -16,7 +16,7 @@ import {
   ResolverConfigError,
   parseServer,
 } from '../adapters/dns/resolver-options.js';
-import type { Delimiter } from '../adapters/csv-source.js';
+import type { Delimiter } from '../adapters/csv-input/delimiter.js';
 import { checkPrefix, checkScanId } from '../queue/scan-keys.js';
 import { safeText } from '../core/untrusted-text.js';
 import { parseErrorMessage } from './flag-suggest.js';

@@ -1,5 +1,5 @@
 import ipaddr from 'ipaddr.js';
-import { parseIp } from './ip-owner.js';
+import { parseIp } from './ip-address.js';
 
 /**
  * Which addresses an outbound probe may connect to. DNS answers are

@@ -15,7 +15,7 @@ import {
 } from './signatures.js';
 import type { MicrosoftCloud } from './signatures.js';
 import { parseSpf } from './spf.js';
-import { matchMicrosoftRange } from './ip-owner.js';
+import { matchMicrosoftRange } from './microsoft-ranges.js';
 import { onpremExchange } from './onprem-exchange.js';
 import type { OnpremExchange, OnpremHost } from './onprem-exchange.js';
 import { applyProbe } from './probe-verdict.js';

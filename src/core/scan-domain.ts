@@ -22,7 +22,7 @@ import type {
   ProbeSource,
   ProbedHost,
 } from './exchange-probe.js';
-import { matchMicrosoftRange } from './ip-owner.js';
+import { matchMicrosoftRange } from './microsoft-ranges.js';
 import type { AsnPort } from './ip-owner.js';
 import {
   AUTODISCOVER_SIGNATURES,

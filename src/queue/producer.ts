@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { Hash } from 'node:crypto';
 import type { Redis } from 'ioredis';
-import type { Delimiter } from '../adapters/csv-source.js';
+import type { Delimiter } from '../adapters/csv-input/delimiter.js';
 import type { RowInput } from '../core/report.js';
 import { packRows } from './chunk-codec.js';
 import type { ChunkJobData } from './chunk-codec.js';

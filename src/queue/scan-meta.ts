@@ -1,5 +1,5 @@
 import type { Redis } from 'ioredis';
-import type { Delimiter } from '../adapters/csv-source.js';
+import type { Delimiter } from '../adapters/csv-input/delimiter.js';
 import type { ScanKeys } from './scan-keys.js';
 
 /** Version of the key layout; a scan written by another layout is refused. */

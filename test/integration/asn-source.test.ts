@@ -19,12 +19,12 @@ import type {
   QueryStatus,
   QueryType,
 } from '../../src/core/dns.js';
+import { createCymruAsnSource } from '../../src/adapters/asn/cymru-asn-source.js';
 import {
   AsnSourceError,
-  createCymruAsnSource,
   createFileAsnSource,
-  createPackagedAsnSource,
-} from '../../src/adapters/asn-source.js';
+} from '../../src/adapters/asn/file-asn-source.js';
+import { createPackagedAsnSource } from '../../src/adapters/asn/packaged-asn-source.js';
 
 const NONE = { asn: null, org: '', prefix: '', source: 'none' };
 
@@ -361,6 +361,19 @@ describe('Team Cymru source', () => {
     const again = await source.lookup('52.101.40.99');
     expect(again).toMatchObject({ asn: 8075, prefix: '52.96.0.0/12' });
     expect(dns.asked).toHaveLength(2);
+  });
+
+  it('forgets the least recently used blocks beyond maxCacheEntries', async () => {
+    const dns = fakeDns({});
+    const source = createCymruAsnSource(dns, { maxCacheEntries: 4 });
+    for (let block = 1; block <= 10; block++) {
+      await source.lookup(`${20 + block}.0.0.1`);
+    }
+    expect(dns.asked).toHaveLength(10);
+    await source.lookup('30.0.0.2');
+    expect(dns.asked).toHaveLength(10);
+    await source.lookup('21.0.0.2');
+    expect(dns.asked).toHaveLength(11);
   });
 
   it('does not share an answer for a prefix longer than /24', async () => {

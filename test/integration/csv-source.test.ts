@@ -14,9 +14,10 @@ import { Readable } from 'node:stream';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { InputError, openSource } from '../../src/adapters/csv-source.js';
+import { InputError } from '../../src/adapters/csv-input/input-error.js';
+import type { InputErrorCode } from '../../src/adapters/csv-input/input-error.js';
+import { openSource } from '../../src/adapters/csv-source.js';
 import type {
-  InputErrorCode,
   InputRow,
   InputSource,
   SourceOptions,
