@@ -9,14 +9,15 @@ import type { Redis } from 'ioredis';
 import { openSource } from '../adapters/csv-source.js';
 import { resolveOutput } from '../adapters/output-file.js';
 import { openSink } from '../adapters/output-sink.js';
-import { buildScanDeps, preflight } from '../adapters/scan-deps.js';
-import type { BuiltDeps } from '../adapters/scan-deps.js';
+import { buildScanDeps, preflight } from '../run/deps.js';
+import type { BuiltDeps } from '../run/deps.js';
 import {
   fileSha256,
   recordOptions,
   writeScanRecord,
 } from '../adapters/scan-record-file.js';
 import type { ScanRecord } from '../adapters/scan-record-file.js';
+import { systemClock } from '../adapters/system-clock.js';
 import { domainScanner } from '../core/report.js';
 import { StraggleLimit } from '../core/straggle-limit.js';
 import { DEFAULT_KEEP_SECONDS, collectScan } from '../queue/aggregator.js';
@@ -359,7 +360,10 @@ async function runWorker(
 
   return redacting(url, async () => {
     const notices = new Notices(log);
-    const built = await buildScanDeps({ ...dns, onNotice: notices.post });
+    const built = await buildScanDeps(
+      { ...dns, onNotice: notices.post },
+      systemClock,
+    );
     let redis: Redis | null = null;
     try {
       await preflight(built);
@@ -631,10 +635,10 @@ export async function runDistributedScan(
       progress.clear();
       io.stderr.write(`exoscope: ${line}\n`);
     });
-    const built: BuiltDeps = await buildScanDeps({
-      ...options,
-      onNotice: notices.post,
-    });
+    const built: BuiltDeps = await buildScanDeps(
+      { ...options, onNotice: notices.post },
+      systemClock,
+    );
     let command: Redis | null = null;
     let blocking: Redis | null = null;
     const running: ChunkWorker[] = [];
@@ -815,7 +819,10 @@ function chunkProcessor(
   built: BuiltDeps,
   concurrency: number,
 ): { process: ChunkProcessor; limit: StraggleLimit } {
-  const limit = new StraggleLimit(concurrency);
+  const limit = new StraggleLimit(concurrency, {
+    clock: systemClock,
+    scheduler: systemClock,
+  });
   const scan = domainScanner(built.deps);
   const process = createChunkProcessor({
     redis,
@@ -823,7 +830,8 @@ function chunkProcessor(
     scan: (domain) => limit.run(() => scan(domain)),
     dns: built.deps.dns,
     concurrency,
-    now: Date.now,
+    clock: systemClock,
+    scheduler: systemClock,
   });
   return { process, limit };
 }

@@ -5,12 +5,8 @@ import {
   DNS_CLIENTS,
   MAX_IN_FLIGHT,
   isDnsClient,
-} from '../adapters/scan-deps.js';
-import type {
-  DnsClient,
-  ProbeSettings,
-  ResolverOrigin,
-} from '../adapters/scan-deps.js';
+} from '../run/deps.js';
+import type { DnsClient, ProbeSettings, ResolverOrigin } from '../run/deps.js';
 import { parseAllowedRange } from '../core/address-policy.js';
 import {
   ResolverConfigError,

@@ -2,15 +2,16 @@ import { openSource } from '../adapters/csv-source.js';
 import { countRecordLines } from '../adapters/line-count.js';
 import type { InputRow } from '../adapters/csv-source.js';
 import { openSink } from '../adapters/output-sink.js';
-import type { ScanSink } from '../adapters/output-sink.js';
-import { buildScanDeps, preflight } from '../adapters/scan-deps.js';
+import type { ScanSink } from '../core/sink.js';
+import { buildScanDeps, preflight } from '../run/deps.js';
 import {
   fileSha256,
   inputName,
   recordOptions,
   writeScanRecord,
 } from '../adapters/scan-record-file.js';
-import { scanOnThreads } from '../adapters/scan-threads.js';
+import { scanOnThreads } from '../run/thread-pool.js';
+import { systemClock } from '../adapters/system-clock.js';
 import { emptyEvidence } from '../core/evidence.js';
 import type { Evidence } from '../core/evidence.js';
 import { domainScanner } from '../core/report.js';
@@ -68,7 +69,10 @@ async function scan(
     progress?.clear();
     io.stderr.write(`exoscope: ${line}\n`);
   });
-  const built = await buildScanDeps({ ...options, onNotice: notices.post });
+  const built = await buildScanDeps(
+    { ...options, onNotice: notices.post },
+    systemClock,
+  );
   const counting = new AbortController();
   try {
     await preflight(built);
@@ -129,7 +133,8 @@ async function scan(
       } else {
         for await (const report of scanRows(rows, scanner, {
           concurrency: options.concurrency,
-          now: Date.now,
+          clock: systemClock,
+          scheduler: systemClock,
         })) {
           if (report.evidence && notScanned.has(report.evidence)) break;
           await sink.write(report);

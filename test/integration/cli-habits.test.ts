@@ -7,7 +7,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { preflight } from '../../src/adapters/scan-deps.js';
+import { preflight } from '../../src/run/deps.js';
 import type { DnsPort } from '../../src/core/dns.js';
 import type { AsnPort } from '../../src/core/ip-owner.js';
 import type { FakeDnsServer } from '../helpers/dns-server.js';

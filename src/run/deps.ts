@@ -5,19 +5,22 @@ import type { ExchangeProbePort } from '../core/exchange-probe.js';
 import { isFailure } from '../core/dns.js';
 import type { AsnPort } from '../core/ip-owner.js';
 import { createRateLimitedDns } from '../core/rate-limit.js';
-import type { Clock } from '../core/rate-limit.js';
 import type { ScanDeps } from '../core/scan-domain.js';
 import {
   createCymruAsnSource,
   createFileAsnSource,
   createPackagedAsnSource,
-} from './asn-source.js';
-import { createNodeDnsResolver, parseServer } from './node-dns-resolver.js';
+} from '../adapters/asn-source.js';
+import {
+  createNodeDnsResolver,
+  parseServer,
+} from '../adapters/node-dns-resolver.js';
 import {
   MAX_IN_FLIGHT_PER_SOCKET,
   UDP_SOCKET_IN_FLIGHT,
   createUdpDnsResolver,
-} from './udp-dns-resolver.js';
+} from '../adapters/udp-dns-resolver.js';
+import type { Clock, Scheduler } from '../core/clock.js';
 
 /**
  * The DNS client: ours over pipelined TCP, falling back to UDP for a server
@@ -111,11 +114,6 @@ export class SetupError extends Error {
   }
 }
 
-export const systemClock: Clock = {
-  now: () => Date.now(),
-  sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
-};
-
 const NO_OWNER: AsnPort = {
   lookup: () =>
     Promise.resolve({ asn: null, org: '', prefix: '', source: 'none' }),
@@ -123,6 +121,8 @@ const NO_OWNER: AsnPort = {
 
 export interface BuiltDeps {
   deps: ScanDeps;
+  /** The clock and timers the deps were built with: the run's. */
+  clock: Clock & Scheduler;
   resolvers: readonly string[];
   /** Where the resolvers came from (what the pre-flight check names). */
   resolverOrigin: ResolverOrigin;
@@ -134,8 +134,12 @@ export interface BuiltDeps {
 /**
  * Builds the scan's ports: node:dns resolvers (rotation, deadlines), a
  * global rate limit, a cache for shared names, and the IP owner source.
+ * `clock` times them (the rate limit, the cache's ages) and the run.
  */
-export async function buildScanDeps(options: DepsOptions): Promise<BuiltDeps> {
+export async function buildScanDeps(
+  options: DepsOptions,
+  clock: Clock & Scheduler,
+): Promise<BuiltDeps> {
   const specs = options.resolvers.length > 0 ? options.resolvers : getServers();
   if (specs.length === 0) {
     throw new SetupError(
@@ -177,8 +181,8 @@ export async function buildScanDeps(options: DepsOptions): Promise<BuiltDeps> {
         });
   let network: DnsPort = resolver;
   if (options.rate > 0)
-    network = createRateLimitedDns(network, options.rate, systemClock);
-  const sharedDns = createDnsCache(network, { now: systemClock.now });
+    network = createRateLimitedDns(network, options.rate, clock);
+  const sharedDns = createDnsCache(network, { now: () => clock.now() });
 
   let asn: AsnPort;
   if (options.asnDb) {
@@ -193,6 +197,7 @@ export async function buildScanDeps(options: DepsOptions): Promise<BuiltDeps> {
     asn = NO_OWNER;
   }
   return {
+    clock,
     deps: {
       dns: network,
       sharedDns,
@@ -240,9 +245,9 @@ async function buildProber(
     { addressPolicy, parseAllowedRange },
     { packageVersion },
   ] = await Promise.all([
-    import('./https-prober.js'),
+    import('../adapters/https-prober.js'),
     import('../core/address-policy.js'),
-    import('./package-version.js'),
+    import('../adapters/package-version.js'),
   ]);
   // The CLI has checked every range: a null here cannot happen.
   const allowed = settings.allow
