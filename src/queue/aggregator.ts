@@ -10,8 +10,6 @@ import type { ScanKeys } from './scan-keys.js';
 import { chunkRows, readMeta } from './scan-meta.js';
 import type { ScanMeta } from './scan-meta.js';
 
-/** Default seconds the results stay in Redis after `collect` (`--keep`). */
-export const DEFAULT_KEEP_SECONDS = 3600;
 /** Chunks fetched per HMGET while writing. */
 const FETCH_CHUNKS = 16;
 /** Time without progress before collect looks for failed or lost chunks. */
