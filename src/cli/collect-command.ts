@@ -16,6 +16,7 @@ import {
   parse,
   prefixOption,
   progressOption,
+  refuseForceToStdout,
   showsProgress,
 } from './options.js';
 import { ProgressLine, collectedSummary } from './progress.js';
@@ -73,6 +74,7 @@ export async function collectCommand(
   );
   const output =
     values.output === undefined || values.output === '-' ? null : values.output;
+  refuseForceToStdout(values.force, output);
   const progressMode = progressOption(values);
   const delimiter = delimiterOption(values.delimiter);
   const keepSeconds = integer(

@@ -14,6 +14,7 @@ import {
   onePositional,
   parse,
   prefixOption,
+  refuseJsonlDelimiter,
 } from './options.js';
 import type { ScanIo } from './scan-command.js';
 
@@ -63,6 +64,7 @@ export async function enqueueCommand(
     'an input file (or - for stdin)',
   );
   const format = formatOption(values.format);
+  refuseJsonlDelimiter(format, values.delimiter);
   const delimiter = delimiterOption(values.delimiter);
   const chunkSize =
     values['chunk-size'] === undefined

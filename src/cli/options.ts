@@ -96,6 +96,11 @@ export function dnsOptions(
       );
     }
   }
+  if (values['asn-db'] !== undefined && values['asn-source'] !== undefined) {
+    throw new UsageError(
+      '--asn-db takes the place of --asn-source: give one of them',
+    );
+  }
   const asnSource = values['asn-source'] ?? 'packaged';
   if (
     asnSource !== 'packaged' &&
@@ -324,6 +329,30 @@ export function onePositional(
   return positionals[0] as string;
 }
 
+/** A delimiter given for JSONL output, where it would do nothing. */
+export function refuseJsonlDelimiter(
+  format: 'csv' | 'jsonl' | null,
+  delimiter: string | undefined,
+): void {
+  if (format === 'jsonl' && delimiter !== undefined) {
+    throw new UsageError(
+      '--delimiter works only with CSV output, not with --format jsonl',
+    );
+  }
+}
+
+/** `--force` without an output file, where it would do nothing. */
+export function refuseForceToStdout(
+  force: boolean | undefined,
+  output: string | null,
+): void {
+  if (force && output === null) {
+    throw new UsageError(
+      '--force works only with --output FILE (it replaces an existing file)',
+    );
+  }
+}
+
 /** `--format`: csv or jsonl; null when not given. */
 export function formatOption(raw: string | undefined): 'csv' | 'jsonl' | null {
   if (raw === undefined) return null;
@@ -338,6 +367,11 @@ export function progressOption(values: {
   progress?: boolean | undefined;
   'no-progress'?: boolean | undefined;
 }): 'auto' | 'always' | 'never' {
+  if (values.progress && values['no-progress']) {
+    throw new UsageError(
+      '--progress and --no-progress contradict each other: give one of them',
+    );
+  }
   return values['no-progress'] ? 'never' : values.progress ? 'always' : 'auto';
 }
 

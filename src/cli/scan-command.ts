@@ -24,6 +24,8 @@ import {
   parse,
   prefixOption,
   progressOption,
+  refuseForceToStdout,
+  refuseJsonlDelimiter,
   showsProgress,
 } from './options.js';
 import { ProgressLine, collectedSummary, statsSummary } from './progress.js';
@@ -176,8 +178,10 @@ function parseScanArgs(argv: string[], env: NodeJS.ProcessEnv): ScanArgs {
   if (format !== 'csv' && format !== 'jsonl') {
     throw new UsageError(`--format must be csv or jsonl, got '${format}'`);
   }
+  refuseJsonlDelimiter(format, values.delimiter);
   const output =
     values.output === undefined || values.output === '-' ? null : values.output;
+  refuseForceToStdout(values.force, output);
   const workers = integer('--workers', values.workers, DEFAULTS.workers, 1, 64);
   const chunkSize = integer(
     '--chunk-size',

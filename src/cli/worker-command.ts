@@ -103,6 +103,11 @@ export async function workerCommand(
     1,
     10_000,
   );
+  if (values['chunk-size'] !== undefined && rateDomains === 0) {
+    throw new UsageError(
+      '--chunk-size works only with --rate-domains N (it is the chunk size the rate assumes); see exoscope worker --help',
+    );
+  }
   const lockMs = integer(
     '--lock-ms',
     values['lock-ms'] ?? env.EXOSCOPE_LOCK_MS,

@@ -157,6 +157,59 @@ describe('flags that need --redis, and --threads that does not go with it', () =
   });
 });
 
+describe('flag combinations that would do nothing', () => {
+  const redis = ['--redis', 'redis://127.0.0.1:1'];
+  it.each([
+    [
+      ['scan', 'x.csv', '--format', 'jsonl', '--delimiter', ';'],
+      'exoscope: --delimiter works only with CSV output, not with --format jsonl',
+    ],
+    [
+      ['enqueue', 'x.csv', '-f', 'jsonl', '-d', 'tab', ...redis],
+      'exoscope: --delimiter works only with CSV output, not with --format jsonl',
+    ],
+    [
+      ['scan', 'x.csv', '--force'],
+      'exoscope: --force works only with --output FILE (it replaces an existing file)',
+    ],
+    [
+      ['scan', 'x.csv', '-o', '-', '--force'],
+      'exoscope: --force works only with --output FILE (it replaces an existing file)',
+    ],
+    [
+      ['collect', 'q4', '--force', ...redis],
+      'exoscope: --force works only with --output FILE (it replaces an existing file)',
+    ],
+    [
+      ['scan', 'x.csv', '--progress', '--no-progress'],
+      'exoscope: --progress and --no-progress contradict each other: give one of them',
+    ],
+    [
+      ['collect', 'q4', '--progress', '--no-progress', ...redis],
+      'exoscope: --progress and --no-progress contradict each other: give one of them',
+    ],
+    [
+      ['scan', 'x.csv', '--asn-source', 'cymru', '--asn-db', 'asn.csv'],
+      'exoscope: --asn-db takes the place of --asn-source: give one of them',
+    ],
+    [
+      ['worker', '--asn-source', 'none', '--asn-db', 'asn.csv', ...redis],
+      'exoscope: --asn-db takes the place of --asn-source: give one of them',
+    ],
+    [
+      ['worker', '--chunk-size', '50', ...redis],
+      'exoscope: --chunk-size works only with --rate-domains N (it is the chunk size the rate assumes); see exoscope worker --help',
+    ],
+    [
+      ['worker', '--chunk-size', '50', '--rate-domains', '0', ...redis],
+      'exoscope: --chunk-size works only with --rate-domains N (it is the chunk size the rate assumes); see exoscope worker --help',
+    ],
+  ])('%j is refused, exit 2', async (args, message) => {
+    const run = await runCli(args);
+    expect(expectOneLine(run, 2)).toBe(message);
+  });
+});
+
 describe('messages that say what to do', () => {
   it('a missing input file: where it was looked for, and what to give', async () => {
     const run = await runCli(['scan', 'no-such-list.csv']);
