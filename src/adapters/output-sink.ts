@@ -9,7 +9,7 @@ import { stringify } from 'csv-stringify';
 import type { Stringifier } from 'csv-stringify';
 import { hasExtraFields, outputHeader, renderRow } from '../core/output-row.js';
 import type { RenderedRow } from '../core/output-row.js';
-import type { RowReport } from '../core/report.js';
+import type { ScanSink } from '../core/sink.js';
 import type { Delimiter } from './csv-input/delimiter.js';
 import {
   OutputError,
@@ -39,46 +39,6 @@ export interface SinkOptions {
    * rejects with the signal's reason.
    */
   signal?: AbortSignal;
-}
-
-/** Where reports go, in order. */
-export interface ReportSink {
-  /** Rows written so far that had more fields than the header (flagged). */
-  readonly extraFieldRows: number;
-  write(report: RowReport): Promise<void>;
-  /** Writes a row already rendered for this format (see `renderRow`). */
-  writeRendered(row: RenderedRow): Promise<void>;
-  /**
-   * Ends the output; a file is published under its name only now, and never
-   * over a file that appeared meanwhile unless --force (then it throws
-   * `EXO_OUTPUT_EXISTS` naming where the rows were kept).
-   */
-  close(): Promise<void>;
-  /** Stops without publishing: the temporary file is removed. */
-  abort(): Promise<void>;
-}
-
-/** What `openSink` returns: a {@link ReportSink} that can also stop short. */
-export interface ScanSink extends ReportSink {
-  /**
-   * True when rows go straight to their destination (stdout, a FIFO, a
-   * device): what is written is out, and there is no partial file.
-   */
-  readonly direct: boolean;
-  /**
-   * Ends the output after the rows written so far and publishes them as a
-   * partial result: a file goes to a free name like {@link partialPath}
-   * (never over an existing file), never to the target itself. Returns that
-   * path, or null when the rows went out directly.
-   */
-  closePartial(): Promise<string | null>;
-  /**
-   * For a hard stop (a second Ctrl-C), synchronously: keeps the rows already
-   * in the temporary file under a free partial name and returns it; null
-   * when the rows went out directly or that fails. Rows still buffered are
-   * lost, and the file holds whole rows only.
-   */
-  abandonSync(): string | null;
 }
 
 /** `.<name>.<pid>.<random>.tmp`, beside the target. */

@@ -1,23 +1,16 @@
 import { parseArgs } from 'node:util';
 import type { ParseArgsConfig } from 'node:util';
-import {
-  DEFAULT_IN_FLIGHT,
-  DNS_CLIENTS,
-  MAX_IN_FLIGHT,
-  isDnsClient,
-} from '../adapters/scan-deps.js';
-import type {
-  DnsClient,
-  ProbeSettings,
-  ResolverOrigin,
-} from '../adapters/scan-deps.js';
+import { DNS_CLIENTS, MAX_IN_FLIGHT, isDnsClient } from '../run/deps.js';
+import type { ProbeSettings, ResolverOrigin } from '../run/deps.js';
+import { DEFAULTS } from '../run/defaults.js';
+import type { DnsOptions } from '../run/scan-options.js';
 import { parseAllowedRange } from '../core/address-policy.js';
 import {
   ResolverConfigError,
   parseServer,
 } from '../adapters/dns/resolver-options.js';
 import type { Delimiter } from '../adapters/csv-input/delimiter.js';
-import { checkPrefix, checkScanId } from '../queue/scan-keys.js';
+import { checkPrefix } from '../queue/scan-keys.js';
 import { safeText } from '../core/untrusted-text.js';
 import { parseErrorMessage } from './flag-suggest.js';
 
@@ -45,65 +38,6 @@ export function isUsageError(err: unknown): boolean {
   return typeof code === 'string' && USAGE_CODES.has(code);
 }
 
-/** Options shared by every command that resolves DNS. */
-export interface DnsOptions {
-  /** Resolver addresses (`ip[:port]`); default: the system's, or EXOSCOPE_RESOLVERS. */
-  resolvers: string[];
-  /** Where `resolvers` came from, for the message when none answers. */
-  resolverOrigin: ResolverOrigin;
-  /** Domains scanned at the same time. Default 200. */
-  concurrency: number;
-  /** DNS queries per second for the whole run; 0 = unlimited. Default 0. */
-  rate: number;
-  /** Per-query deadline in ms, enforced by exoscope. Default 2000. */
-  timeoutMs: number;
-  /** Extra tries per query, each on the next resolver. Default 2. */
-  retries: number;
-  /** Where MX address owners come from. Default `packaged`. */
-  asnSource: 'packaged' | 'cymru' | 'none';
-  /** A user's own IP-to-ASN file (CSV or iptoasn TSV, optionally .gz). */
-  asnDb: string | null;
-  /** DNS client (see {@link DnsClient}). Default `auto`. */
-  dnsClient: DnsClient;
-  /**
-   * Most DNS queries in flight to each resolver, per thread or worker.
-   * Default: `concurrency`, at least 200.
-   */
-  inFlight: number;
-  /** The HTTPS probe of candidate Exchange hosts; null (the default) = off. */
-  probe: ProbeSettings | null;
-}
-
-export interface ScanOptions extends DnsOptions {
-  /** Input path, or `-` for stdin. */
-  input: string;
-  /** Output path; null or `-` for stdout. */
-  output: string | null;
-  format: 'csv' | 'jsonl';
-  /** Name of the domain column; default: found by name. */
-  column: string | null;
-  /** CSV output field delimiter; null: the input's. */
-  delimiter: Delimiter | null;
-  /** Overwrite an existing output file. */
-  force: boolean;
-  /** Progress line on stderr: auto = when stderr is a terminal. */
-  progress: 'auto' | 'always' | 'never';
-  /** Print no summary. */
-  quiet: boolean;
-  /**
-   * Worker threads scanning in parallel (each with its own resolvers, cache
-   * and ASN table); 1 scans on the main thread. Default 1.
-   */
-  threads: number;
-}
-
-export const DNS_DEFAULTS = {
-  concurrency: 200,
-  rate: 0,
-  timeoutMs: 2000,
-  retries: 2,
-} as const;
-
 export const DNS_OPTION_SPEC = {
   resolver: { type: 'string', multiple: true, short: 'r' },
   concurrency: { type: 'string', short: 'c' },
@@ -120,117 +54,6 @@ export const DNS_OPTION_SPEC = {
   'probe-timeout': { type: 'string' },
   'probe-concurrency': { type: 'string' },
 } as const satisfies ParseArgsConfig['options'];
-
-/** Defaults of the `--probe-*` options. */
-export const PROBE_DEFAULTS = {
-  port: 443,
-  timeoutMs: 5000,
-  concurrency: 16,
-} as const;
-
-const SCAN_SPEC = {
-  ...DNS_OPTION_SPEC,
-  output: { type: 'string', short: 'o' },
-  format: { type: 'string', short: 'f' },
-  column: { type: 'string' },
-  delimiter: { type: 'string', short: 'd' },
-  force: { type: 'boolean' },
-  progress: { type: 'boolean' },
-  'no-progress': { type: 'boolean' },
-  quiet: { type: 'boolean', short: 'q' },
-  redis: { type: 'string' },
-  threads: { type: 'string', short: 't' },
-  workers: { type: 'string' },
-  'chunk-size': { type: 'string' },
-  scan: { type: 'string' },
-  prefix: { type: 'string' },
-  help: { type: 'boolean', short: 'h' },
-} as const satisfies ParseArgsConfig['options'];
-
-/** `scan` flags that mean something only with `--redis`. */
-const REDIS_ONLY = ['workers', 'chunk-size', 'scan', 'prefix'] as const;
-
-export type ScanArgs =
-  | { help: true }
-  | {
-      help: false;
-      options: ScanOptions;
-      redis: string | null;
-      /** Options of the distributed mode (`--redis`). */
-      distributed: {
-        workers: number;
-        chunkSize: number;
-        scanId: string | undefined;
-        prefix: string | undefined;
-      };
-    };
-
-/** Parses `exoscope scan ...` arguments into fully resolved options. */
-export function parseScanArgs(
-  argv: string[],
-  env: NodeJS.ProcessEnv,
-): ScanArgs {
-  const { values, positionals } = parse(argv, SCAN_SPEC, 'scan');
-  if (values.help) return { help: true };
-  if (values.redis === undefined) {
-    const given = REDIS_ONLY.find((name) => values[name] !== undefined);
-    if (given) {
-      throw new UsageError(
-        `--${given} works only with --redis URL (the distributed mode); see exoscope scan --help`,
-      );
-    }
-  } else if (values.threads !== undefined) {
-    throw new UsageError(
-      '--threads does not work with --redis: use --workers N (in-process queue workers) or start more `exoscope worker`s; see exoscope scan --help',
-    );
-  }
-  if (positionals.length !== 1) {
-    throw new UsageError(
-      positionals.length === 0
-        ? 'scan needs an input file (or - for stdin)'
-        : `scan takes one input, got ${positionals.length}: ${positionals.join(' ')}`,
-    );
-  }
-  const format = values.format ?? 'csv';
-  if (format !== 'csv' && format !== 'jsonl') {
-    throw new UsageError(`--format must be csv or jsonl, got '${format}'`);
-  }
-  return {
-    help: false,
-    redis: values.redis ?? null,
-    distributed: {
-      workers: integer('--workers', values.workers, 2, 1, 64),
-      chunkSize: integer('--chunk-size', values['chunk-size'], 100, 1, 10_000),
-      scanId:
-        values.scan === undefined
-          ? undefined
-          : asUsage(checkScanId, values.scan, '--scan'),
-      prefix:
-        values.prefix === undefined
-          ? undefined
-          : asUsage(checkPrefix, values.prefix, '--prefix'),
-    },
-    options: {
-      ...dnsOptions(values, env),
-      input: positionals[0] as string,
-      output:
-        values.output === undefined || values.output === '-'
-          ? null
-          : values.output,
-      format,
-      column: values.column ?? null,
-      delimiter: delimiterOption(values.delimiter),
-      force: values.force ?? false,
-      progress: values['no-progress']
-        ? 'never'
-        : values.progress
-          ? 'always'
-          : 'auto',
-      quiet: values.quiet ?? false,
-      threads: integer('--threads', values.threads, 1, 1, 64),
-    },
-  };
-}
 
 /** Resolves the DNS options from parsed values, defaults and the environment. */
 export function dnsOptions(
@@ -273,6 +96,11 @@ export function dnsOptions(
       );
     }
   }
+  if (values['asn-db'] !== undefined && values['asn-source'] !== undefined) {
+    throw new UsageError(
+      '--asn-db takes the place of --asn-source: give one of them',
+    );
+  }
   const asnSource = values['asn-source'] ?? 'packaged';
   if (
     asnSource !== 'packaged' &&
@@ -292,7 +120,7 @@ export function dnsOptions(
   const concurrency = integer(
     '--concurrency',
     values.concurrency,
-    DNS_DEFAULTS.concurrency,
+    DEFAULTS.concurrency,
     1,
     10_000,
   );
@@ -301,21 +129,21 @@ export function dnsOptions(
     resolvers,
     resolverOrigin,
     concurrency,
-    rate: integer('--rate', values.rate, DNS_DEFAULTS.rate, 0, 10_000_000),
+    rate: integer('--rate', values.rate, DEFAULTS.rate, 0, 10_000_000),
     timeoutMs: integer(
       '--timeout',
       values.timeout,
-      DNS_DEFAULTS.timeoutMs,
+      DEFAULTS.timeoutMs,
       50,
       60_000,
     ),
-    retries: integer('--retries', values.retries, DNS_DEFAULTS.retries, 0, 10),
+    retries: integer('--retries', values.retries, DEFAULTS.retries, 0, 10),
     // More domains at once need more queries out at once: a raised
     // --concurrency raises the default with it.
     inFlight: integer(
       '--in-flight',
       values['in-flight'],
-      Math.min(MAX_IN_FLIGHT, Math.max(DEFAULT_IN_FLIGHT, concurrency)),
+      Math.min(MAX_IN_FLIGHT, Math.max(DEFAULTS.inFlight, concurrency)),
       1,
       MAX_IN_FLIGHT,
     ),
@@ -361,21 +189,21 @@ function probeSettings(values: {
     port: integer(
       '--probe-port',
       values['probe-port'],
-      PROBE_DEFAULTS.port,
+      DEFAULTS.probePort,
       1,
       65_535,
     ),
     timeoutMs: integer(
       '--probe-timeout',
       values['probe-timeout'],
-      PROBE_DEFAULTS.timeoutMs,
+      DEFAULTS.probeTimeoutMs,
       100,
       120_000,
     ),
     concurrency: integer(
       '--probe-concurrency',
       values['probe-concurrency'],
-      PROBE_DEFAULTS.concurrency,
+      DEFAULTS.probeConcurrency,
       1,
       1000,
     ),
@@ -462,4 +290,97 @@ export function integer(
     );
   }
   return n;
+}
+
+/** The options of every command that talks to Redis. */
+export const REDIS_OPTION_SPEC = {
+  redis: { type: 'string' },
+  prefix: { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+} as const satisfies ParseArgsConfig['options'];
+
+/** The Redis part of the help of every command that talks to Redis. */
+export const REDIS_HELP = `Redis:
+      --redis URL        redis://[user:password@]host[:port][/db] (default:
+                         REDIS_URL); the password is never printed
+      --prefix P         key prefix (default: EXOSCOPE_PREFIX, or ${DEFAULTS.prefix})`;
+
+/** `--prefix`, else EXOSCOPE_PREFIX, else the default; checked. */
+export function prefixOption(
+  raw: string | undefined,
+  env: NodeJS.ProcessEnv,
+): string {
+  return asUsage(checkPrefix, raw ?? env.EXOSCOPE_PREFIX ?? DEFAULTS.prefix);
+}
+
+/** The one argument of `command` (`what` names it in the error). */
+export function onePositional(
+  positionals: string[],
+  command: string,
+  what: string,
+): string {
+  if (positionals.length !== 1) {
+    throw new UsageError(
+      positionals.length === 0
+        ? `${command} needs ${what}`
+        : `${command} takes one argument, got ${positionals.length}: ${positionals.join(' ')}`,
+    );
+  }
+  return positionals[0] as string;
+}
+
+/** A delimiter given for JSONL output, where it would do nothing. */
+export function refuseJsonlDelimiter(
+  format: 'csv' | 'jsonl' | null,
+  delimiter: string | undefined,
+): void {
+  if (format === 'jsonl' && delimiter !== undefined) {
+    throw new UsageError(
+      '--delimiter works only with CSV output, not with --format jsonl',
+    );
+  }
+}
+
+/** `--force` without an output file, where it would do nothing. */
+export function refuseForceToStdout(
+  force: boolean | undefined,
+  output: string | null,
+): void {
+  if (force && output === null) {
+    throw new UsageError(
+      '--force works only with --output FILE (it replaces an existing file)',
+    );
+  }
+}
+
+/** `--format`: csv or jsonl; null when not given. */
+export function formatOption(raw: string | undefined): 'csv' | 'jsonl' | null {
+  if (raw === undefined) return null;
+  if (raw !== 'csv' && raw !== 'jsonl') {
+    throw new UsageError(`--format must be csv or jsonl, got '${raw}'`);
+  }
+  return raw;
+}
+
+/** `--progress` / `--no-progress`: auto = on a terminal only. */
+export function progressOption(values: {
+  progress?: boolean | undefined;
+  'no-progress'?: boolean | undefined;
+}): 'auto' | 'always' | 'never' {
+  if (values.progress && values['no-progress']) {
+    throw new UsageError(
+      '--progress and --no-progress contradict each other: give one of them',
+    );
+  }
+  return values['no-progress'] ? 'never' : values.progress ? 'always' : 'auto';
+}
+
+/** Whether the progress line shows, on `stderr`. */
+export function showsProgress(
+  progress: 'auto' | 'always' | 'never',
+  stderr: NodeJS.WriteStream,
+): boolean {
+  return (
+    progress === 'always' || (progress === 'auto' && stderr.isTTY === true)
+  );
 }

@@ -1,46 +1,7 @@
 import { duration } from '../core/duration.js';
-import type { RowReport } from '../core/report.js';
+import type { CollectProgress, CollectResult } from '../queue/aggregator.js';
+import type { RunStats } from '../run/run-stats.js';
 import { escapeControls } from '../core/untrusted-text.js';
-
-/** Counts of a run, for the progress line and the closing summary. */
-export class RunStats {
-  rows = 0;
-  readonly byClass = new Map<string, number>();
-  readonly byStatus = new Map<string, number>();
-  readonly started: number;
-
-  constructor(readonly now: () => number) {
-    this.started = now();
-  }
-
-  add(r: RowReport): void {
-    this.tally(r.verdict.classification, r.status);
-  }
-
-  /** Counts one row by its classification and status. */
-  tally(classification: string, status: string): void {
-    this.rows++;
-    bump(this.byClass, classification);
-    bump(this.byStatus, status);
-  }
-
-  seconds(): number {
-    return Math.max((this.now() - this.started) / 1000, 0.001);
-  }
-
-  /** The closing summary, several lines, for stderr. */
-  summary(
-    extra: Omit<SummaryParts, 'rows' | 'seconds' | 'byClass' | 'byStatus'>,
-  ): string {
-    return summaryText({
-      ...extra,
-      rows: this.rows,
-      seconds: this.seconds(),
-      byClass: this.byClass,
-      byStatus: this.byStatus,
-    });
-  }
-}
 
 /** What the closing summary of any run (scan, scan --redis, collect) tells. */
 export interface SummaryParts {
@@ -107,9 +68,10 @@ export function progressOf(
 }
 
 /**
- * Progress on stderr. On a terminal, one line redrawn at most 4 times a
- * second; elsewhere (a log file, CI, `--progress` into a pipe) a plain line
- * every 2 seconds, so the log holds no control sequences.
+ * The progress line of every command, on stderr. On a terminal, one line
+ * redrawn at most 4 times a second; elsewhere (a log file, CI, `--progress`
+ * into a pipe) a plain line every 2 seconds, so the log holds no control
+ * sequences. `tick` shows a scan's rows, `chunks` a queued scan's chunks.
  */
 export class ProgressLine {
   private last: number;
@@ -128,14 +90,47 @@ export class ProgressLine {
     this.last = this.terminal ? 0 : stats.started;
   }
 
+  /** A row more is done (`stats` counts it). */
   tick(): void {
-    if (!this.enabled) return;
-    const now = this.stats.now();
-    if (now - this.last < (this.terminal ? 250 : 2000)) return;
-    this.last = now;
+    if (!this.due()) return;
     const s = this.stats.seconds();
     const unresolved = this.stats.byClass.get('unresolved') ?? 0;
-    const text = `${progressOf(this.stats.rows, this.total, s)} · ${Math.round(this.stats.rows / s)}/s · ${unresolved} unresolved · ${s.toFixed(0)} s`;
+    this.show(
+      `${progressOf(this.stats.rows, this.total, s)} · ${Math.round(this.stats.rows / s)}/s · ${unresolved} unresolved · ${s.toFixed(0)} s`,
+    );
+  }
+
+  /** The chunks of a scan being waited for. */
+  readonly chunks = (p: CollectProgress): void => {
+    if (!this.due()) return;
+    const of = p.chunks === null ? '?' : String(p.chunks);
+    const seconds = (this.last - this.stats.started) / 1000;
+    // Every chunk but the last is full: rows done within one chunk.
+    const rows =
+      p.rows === null
+        ? ''
+        : ` · ${progressOf(Math.min(p.rows, p.done * p.chunkSize), p.rows, seconds)}`;
+    this.show(
+      `${p.done}/${of} chunks done${rows}${p.failed ? ` · ${p.failed} failed` : ''} · ${Math.round(seconds)} s`,
+    );
+  };
+
+  /** Takes the line off the terminal (before other output). */
+  readonly clear = (): void => {
+    if (this.shown) this.out.write('\r\x1b[K');
+    this.shown = false;
+  };
+
+  /** Whether a line is due now (and, if so, notes the time). */
+  private due(): boolean {
+    if (!this.enabled) return false;
+    const now = this.stats.now();
+    if (now - this.last < (this.terminal ? 250 : 2000)) return false;
+    this.last = now;
+    return true;
+  }
+
+  private show(text: string): void {
     if (this.terminal) {
       this.out.write(`\r\x1b[K${text}`);
       this.shown = true;
@@ -143,15 +138,6 @@ export class ProgressLine {
       this.out.write(`exoscope: progress: ${text}\n`);
     }
   }
-
-  clear(): void {
-    if (this.shown) this.out.write('\r\x1b[K');
-    this.shown = false;
-  }
-}
-
-function bump(m: Map<string, number>, k: string): void {
-  m.set(k, (m.get(k) ?? 0) + 1);
 }
 
 function format(m: ReadonlyMap<string, number>): string {
@@ -161,4 +147,39 @@ function format(m: ReadonlyMap<string, number>): string {
       .map(([k, v]) => `${k} ${v}`)
       .join(', ') || 'none'
   );
+}
+
+/** The closing summary of a run over Redis (`collect`, `scan --redis`). */
+export function collectedSummary(
+  result: CollectResult,
+  seconds: number,
+  what: string,
+  output: string | null,
+  notes: readonly string[] = [],
+): string {
+  return summaryText({
+    what,
+    rows: result.rows,
+    seconds,
+    byClass: result.classification,
+    byStatus: result.status,
+    skipped: result.skipped,
+    extraFieldRows: result.extraFieldRows,
+    ...(output ? { output } : {}),
+    notes,
+  });
+}
+
+/** The closing summary of a scan in this process, from its counts. */
+export function statsSummary(
+  stats: RunStats,
+  extra: Omit<SummaryParts, 'rows' | 'seconds' | 'byClass' | 'byStatus'>,
+): string {
+  return summaryText({
+    ...extra,
+    rows: stats.rows,
+    seconds: stats.seconds(),
+    byClass: stats.byClass,
+    byStatus: stats.byStatus,
+  });
 }

@@ -1,228 +1,348 @@
-import { openSource } from '../adapters/csv-source.js';
-import { countRecordLines } from '../adapters/line-count.js';
-import type { InputRow } from '../adapters/csv-source.js';
-import { openSink } from '../adapters/output-sink.js';
-import type { ScanSink } from '../adapters/output-sink.js';
-import { buildScanDeps, preflight } from '../adapters/scan-deps.js';
+/**
+ * `exoscope scan`: its options, its help, and what it prints. The scan
+ * itself runs in src/run (local-scan, or distributed-scan with --redis).
+ */
+import { systemClock } from '../adapters/system-clock.js';
+import { resolveRedisUrl } from '../queue/redis-url.js';
+import { checkPrefix, checkScanId, newScanId } from '../queue/scan-keys.js';
+import { DEFAULTS } from '../run/defaults.js';
+import { runLocalScan } from '../run/local-scan.js';
+import type { LocalScanResult } from '../run/local-scan.js';
+import { RunStats } from '../run/run-stats.js';
+import type {
+  DistributedScanOptions,
+  ScanOptions,
+} from '../run/scan-options.js';
+import { EXIT_INTERRUPTED, StopSignal } from '../run/stop-signal.js';
 import {
-  fileSha256,
-  inputName,
-  recordOptions,
-  writeScanRecord,
-} from '../adapters/scan-record-file.js';
-import { scanOnThreads } from '../adapters/scan-threads.js';
-import { emptyEvidence } from '../core/evidence.js';
-import type { Evidence } from '../core/evidence.js';
-import { domainScanner } from '../core/report.js';
-import type { DomainScanner, RowInput } from '../core/report.js';
-import { scanRows } from '../core/scan-rows.js';
-import { Notices } from './notices.js';
-import type { ScanOptions } from './options.js';
-import { ProgressLine, RunStats } from './progress.js';
-import { packageVersion } from '../adapters/package-version.js';
+  DNS_OPTION_SPEC,
+  UsageError,
+  asUsage,
+  delimiterOption,
+  dnsOptions,
+  integer,
+  parse,
+  prefixOption,
+  progressOption,
+  refuseForceToStdout,
+  refuseJsonlDelimiter,
+  showsProgress,
+} from './options.js';
+import { ProgressLine, collectedSummary, statsSummary } from './progress.js';
 
-export const EXIT_INTERRUPTED = 130;
-
+/** The streams a command reads and writes. */
 export interface ScanIo {
   stdout: NodeJS.WriteStream;
   stderr: NodeJS.WriteStream;
   stdin: NodeJS.ReadableStream;
 }
 
-/**
- * `exoscope scan` in one process: read, scan, write in input order.
- *
- * Ctrl-C (SIGINT) or SIGTERM: before the scan starts, the run stops at once
- * (nothing is written yet). During the scan, no new input is read and no new
- * domain is started; the domains in flight finish, the finished prefix of the
- * rows is written (to `<name>.partial.<ext>` for `-o`, never under the real
- * name), the summary says how far it got, and the exit code is 130. A second
- * signal stops at once, keeping the rows already written.
- */
-export async function runScan(
-  options: ScanOptions,
+/** `exoscope scan --help`. */
+export const SCAN_HELP = `Usage: exoscope scan <input> [options]
+
+Reads a CSV with a header (the domain column is found by name: domain,
+website, url, email, ...; or --column) or a plain list (one entry a line);
+<input> is a path or - for stdin. Every input row gives exactly one output
+row, in input order, with the input's columns first.
+
+Output:
+  -o, --output FILE      write here (default: stdout); written to a temporary
+                         file and renamed at the end
+  -f, --format FMT       csv (default) or jsonl (one object a row, with every
+                         DNS query and answer: the evidence to file)
+      --force            replace an existing output file
+      --column NAME      the input column holding the domain
+  -d, --delimiter D      CSV output delimiter: , ; or tab (default: the
+                         input's, so a ;-separated list gives ;-separated
+                         output, as Excel expects in much of Europe)
+  -q, --quiet            no summary on stderr
+      --progress         progress line on stderr even when it is not a terminal
+      --no-progress      never a progress line (default: only on a terminal)
+
+DNS:
+  -r, --resolver ADDR[:PORT]  resolver to ask (repeatable; default: the
+                         system's, or EXOSCOPE_RESOLVERS, comma-separated)
+  -c, --concurrency N    domains scanned at the same time (default ${DEFAULTS.concurrency})
+  -t, --threads N        scan on N worker threads (default ${DEFAULTS.threads}); use the cores
+                         your resolver does not need (--concurrency is
+                         shared); not with --redis (use --workers)
+      --rate QPS         DNS queries per second for the whole run; 0 =
+                         unlimited (default ${DEFAULTS.rate})
+      --timeout MS       deadline of one query try, enforced by exoscope
+                         (default ${DEFAULTS.timeoutMs})
+      --retries N        extra tries per query, each on the next resolver, on
+                         timeout, SERVFAIL or REFUSED (default ${DEFAULTS.retries})
+      --dns-client C     auto (default: exoscope's own client on pipelined
+                         TCP connections, moving a resolver that will not do
+                         TCP well to UDP, with a line on stderr), udp or tcp
+                         (the same client on that transport only) or cares
+                         (node:dns: twice the CPU of udp)
+      --in-flight N      most queries waiting for an answer from each
+                         resolver at once (default: --concurrency, at least
+                         ${DEFAULTS.inFlight}; per thread with --threads); a domain takes
+                         about 7.5 queries, so a scan makes at most
+                         N / RTT / 7.5 domains a second: raise it (or
+                         --concurrency) for a resolver across a network
+
+Owners of MX addresses (ASN, organisation):
+      --asn-source SRC   packaged (default: the offline dataset shipped with
+                         exoscope), cymru (Team Cymru's DNS interface, through
+                         the same resolvers) or none
+      --asn-db FILE      your own, newer dataset: ip-location-db CSV or
+                         iptoasn.com TSV, optionally .gz
+
+Exchange server probe (off by default; see docs/probe.md):
+      --probe            contact each candidate on-premises Exchange host
+                         (onprem_hosts, then MX servers of no known
+                         provider) over HTTPS: a few GETs a browser would
+                         send, for its build; fills the exchange_* and
+                         proxy* columns
+      --probe-allow CIDR also contact this special-purpose range (loopback,
+                         private, ...; repeatable); never contacted otherwise
+      --probe-port PORT  HTTPS port (default ${DEFAULTS.probePort})
+      --probe-timeout MS deadline of each request (default ${DEFAULTS.probeTimeoutMs})
+      --probe-concurrency N  hosts probed at once (default ${DEFAULTS.probeConcurrency}; per thread)
+
+Distributed (see the README's "Scaling out"); the flags below need --redis:
+      --redis URL        run the scan on BullMQ over Redis with local workers
+                         (the same output; survives a crash: collect later)
+      --workers N        local workers with --redis (default ${DEFAULTS.workers})
+      --chunk-size N     rows per queue job (default ${DEFAULTS.chunkSize})
+      --scan ID          scan id in Redis (default: a fresh one)
+      --prefix P         Redis key prefix (default: EXOSCOPE_PREFIX, or
+                         ${DEFAULTS.prefix})
+`;
+
+const SCAN_SPEC = {
+  ...DNS_OPTION_SPEC,
+  output: { type: 'string', short: 'o' },
+  format: { type: 'string', short: 'f' },
+  column: { type: 'string' },
+  delimiter: { type: 'string', short: 'd' },
+  force: { type: 'boolean' },
+  progress: { type: 'boolean' },
+  'no-progress': { type: 'boolean' },
+  quiet: { type: 'boolean', short: 'q' },
+  redis: { type: 'string' },
+  threads: { type: 'string', short: 't' },
+  workers: { type: 'string' },
+  'chunk-size': { type: 'string' },
+  scan: { type: 'string' },
+  prefix: { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
+/** `scan` flags that mean something only with `--redis`. */
+const REDIS_ONLY = ['workers', 'chunk-size', 'scan', 'prefix'] as const;
+
+/** `exoscope scan ...` parsed: the scan's options, and Redis's with --redis. */
+type ScanArgs =
+  | { help: true }
+  | {
+      help: false;
+      options: ScanOptions;
+      /** The distributed mode's: null without --redis. */
+      redis: {
+        url: string;
+        workers: number;
+        chunkSize: number;
+        scanId: string | undefined;
+        prefix: string | undefined;
+      } | null;
+    };
+
+/** Parses `exoscope scan ...` arguments into fully resolved options. */
+function parseScanArgs(argv: string[], env: NodeJS.ProcessEnv): ScanArgs {
+  const { values, positionals } = parse(argv, SCAN_SPEC, 'scan');
+  if (values.help) return { help: true };
+  if (values.redis === undefined) {
+    const given = REDIS_ONLY.find((name) => values[name] !== undefined);
+    if (given) {
+      throw new UsageError(
+        `--${given} works only with --redis URL (the distributed mode); see exoscope scan --help`,
+      );
+    }
+  } else if (values.threads !== undefined) {
+    throw new UsageError(
+      '--threads does not work with --redis: use --workers N (in-process queue workers) or start more `exoscope worker`s; see exoscope scan --help',
+    );
+  }
+  if (positionals.length !== 1) {
+    throw new UsageError(
+      positionals.length === 0
+        ? 'scan needs an input file (or - for stdin)'
+        : `scan takes one input, got ${positionals.length}: ${positionals.join(' ')}`,
+    );
+  }
+  const format = values.format ?? 'csv';
+  if (format !== 'csv' && format !== 'jsonl') {
+    throw new UsageError(`--format must be csv or jsonl, got '${format}'`);
+  }
+  refuseJsonlDelimiter(format, values.delimiter);
+  const output =
+    values.output === undefined || values.output === '-' ? null : values.output;
+  refuseForceToStdout(values.force, output);
+  const workers = integer('--workers', values.workers, DEFAULTS.workers, 1, 64);
+  const chunkSize = integer(
+    '--chunk-size',
+    values['chunk-size'],
+    DEFAULTS.chunkSize,
+    1,
+    10_000,
+  );
+  const scanId =
+    values.scan === undefined
+      ? undefined
+      : asUsage(checkScanId, values.scan, '--scan');
+  const prefix =
+    values.prefix === undefined
+      ? undefined
+      : asUsage(checkPrefix, values.prefix, '--prefix');
+  return {
+    help: false,
+    redis:
+      values.redis === undefined
+        ? null
+        : { url: values.redis, workers, chunkSize, scanId, prefix },
+    options: {
+      ...dnsOptions(values, env),
+      input: positionals[0] as string,
+      output,
+      format,
+      column: values.column ?? null,
+      delimiter: delimiterOption(values.delimiter),
+      force: values.force ?? false,
+      progress: progressOption(values),
+      quiet: values.quiet ?? false,
+      threads: integer('--threads', values.threads, DEFAULTS.threads, 1, 64),
+    },
+  };
+}
+
+/** `exoscope scan ...`; returns the exit code. */
+export async function scanCommand(
+  argv: string[],
   io: ScanIo,
+  env: NodeJS.ProcessEnv,
 ): Promise<number> {
-  const stop = new StopSignal(io);
+  const args = parseScanArgs(argv, env);
+  if (args.help) {
+    io.stdout.write(SCAN_HELP);
+    return 0;
+  }
+  if (args.redis) {
+    const redis: DistributedScanOptions = {
+      url: resolveRedisUrl(args.redis.url, env),
+      prefix: args.redis.prefix ?? prefixOption(undefined, env),
+      scanId: args.redis.scanId ?? newScanId(systemClock.now()),
+      workers: args.redis.workers,
+      chunkSize: args.redis.chunkSize,
+      lockMs: integer(
+        'EXOSCOPE_LOCK_MS',
+        env.EXOSCOPE_LOCK_MS,
+        DEFAULTS.lockMs,
+        500,
+        3_600_000,
+      ),
+    };
+    return scanOverRedis(args.options, redis, io);
+  }
+  return scanHere(args.options, io);
+}
+
+/** `scan` in this process: see runLocalScan. */
+async function scanHere(options: ScanOptions, io: ScanIo): Promise<number> {
+  const stop = new StopSignal();
+  const show = showsProgress(options.progress, io.stderr);
+  // The progress line shows the run's counts, once the scan starts.
+  let progress: ProgressLine | null = null;
+  const clear = (): void => progress?.clear();
   try {
-    return await scan(options, io, stop);
+    const result = await runLocalScan(options, {
+      clock: systemClock,
+      stop,
+      stdin: io.stdin,
+      stdout: io.stdout,
+      countRows: show,
+      events: {
+        notice: (line) => {
+          clear();
+          io.stderr.write(`exoscope: ${line}\n`);
+        },
+        total: (rows) => {
+          if (progress) progress.total = rows;
+        },
+        scanning: (stats) => {
+          progress = new ProgressLine(stats, io.stderr, show);
+        },
+        row: () => progress?.tick(),
+        stoppedBeforeScan: () =>
+          io.stderr.write(
+            'exoscope: interrupted before the scan started; nothing written\n',
+          ),
+        stopping: () =>
+          io.stderr.write(
+            `${io.stderr.isTTY ? '\r\x1b[K' : ''}exoscope: stopping: finishing the domains in flight, reading no more input (Ctrl-C again to stop at once)\n`,
+          ),
+        stoppedAtOnce: (kept) =>
+          io.stderr.write(
+            `exoscope: interrupted again: stopped at once${kept ? `; the rows written so far are in ${kept}` : ''}\n`,
+          ),
+      },
+    });
+    clear();
+    return printScanEnd(options, result, io);
+  } catch (err) {
+    clear();
+    throw err;
   } finally {
     stop.dispose();
   }
 }
 
-async function scan(
+/** The closing summary of a local scan; the exit code. */
+function printScanEnd(
   options: ScanOptions,
+  result: LocalScanResult,
   io: ScanIo,
-  stop: StopSignal,
-): Promise<number> {
-  const started = new Date();
-  const source = await openSource({
-    path: options.input,
-    ...(options.column ? { column: options.column } : {}),
-    stdin: io.stdin,
-  });
-  // A resolver moved to UDP: a line when it happens, and in the summary.
-  let progress: ProgressLine | undefined;
-  const notices = new Notices((line) => {
-    progress?.clear();
-    io.stderr.write(`exoscope: ${line}\n`);
-  });
-  const built = await buildScanDeps({ ...options, onNotice: notices.post });
-  const counting = new AbortController();
-  try {
-    await preflight(built);
-    notices.open();
-    const sink = await openSink({
-      path: options.output,
-      format: options.format,
-      inputHeader: source.header,
-      force: options.force,
-      delimiter: options.delimiter ?? source.delimiter,
-      stdout: io.stdout,
-    });
-    stop.scanning(sink, () => source.close());
-    const stats = new RunStats(() => Date.now());
-    const showProgress =
-      options.progress === 'always' ||
-      (options.progress === 'auto' && io.stderr.isTTY === true);
-    progress = new ProgressLine(stats, io.stderr, showProgress);
-    if (showProgress && options.input !== '-') {
-      countTotal(options.input, source.hasHeader, progress, counting.signal);
-    }
-
-    // Once stopped, domains not yet started are not scanned: their rows end
-    // the written prefix (see the loop) instead of showing up as failures.
-    const scanDomain = domainScanner(built.deps);
-    const notScanned = new WeakSet<Evidence>();
-    const scanner: DomainScanner = (domain) => {
-      if (!stop.stopped) return scanDomain(domain);
-      const skipped = emptyEvidence(domain, 'error', 'not scanned: stopped');
-      notScanned.add(skipped);
-      return Promise.resolve(skipped);
-    };
-
-    const lines = new Map<number, number>();
-    let lastLine = 0;
-    try {
-      const rows = untilStopped(source.rows, stop, lines);
-      if (options.threads > 1) {
-        // Rows come back in input order: the n-th is data row n.
-        let index = 0;
-        for await (const row of scanOnThreads(
-          rows,
-          options.threads,
-          {
-            deps: options,
-            concurrency: options.concurrency,
-            format: options.format,
-            inputHeader: source.header,
-          },
-          notices.post,
-        )) {
-          await sink.writeRendered(row.rendered);
-          lastLine = lines.get(index) ?? lastLine;
-          lines.delete(index++);
-          stats.tally(row.classification, row.status);
-          progress.tick();
-        }
-      } else {
-        for await (const report of scanRows(rows, scanner, {
-          concurrency: options.concurrency,
-          now: Date.now,
-        })) {
-          if (report.evidence && notScanned.has(report.evidence)) break;
-          await sink.write(report);
-          lastLine = lines.get(report.index) ?? lastLine;
-          lines.delete(report.index);
-          stats.add(report);
-          progress.tick();
-        }
-      }
-      progress.clear();
-    } catch (err) {
-      progress.clear();
-      await sink.abort();
-      throw err;
-    }
-
-    if (stop.stopped) {
-      const partial = await sink.closePartial();
-      io.stderr.write(
-        stats.summary({
-          skipped: source.skipped,
-          interrupted: true,
-          extraFieldRows: sink.extraFieldRows,
-          ...(partial ? { output: partial } : {}),
-          notes: [
-            ...stoppedNotes(
-              stats.rows,
-              lastLine,
-              sink.direct ? null : options.output,
-              partial,
-              options.output,
-            ),
-            ...notices.lines,
-          ],
-        }),
-      );
-      return EXIT_INTERRUPTED;
-    }
-    await sink.close();
-    if (options.output !== null) {
-      await writeScanRecord(options.output, {
-        exoscope: packageVersion(),
-        command: options.threads > 1 ? 'scan --threads' : 'scan',
-        started: started.toISOString(),
-        finished: new Date().toISOString(),
-        input: {
-          name: inputName(options.input),
-          sha256: await fileSha256(options.input),
-          rows: stats.rows,
-          skippedBlank: source.skipped.blank,
-          skippedComment: source.skipped.comment,
-        },
-        output: {
-          name: inputName(options.output),
-          format: options.format,
-          rows: stats.rows,
-        },
-        resolvers: [...built.resolvers],
-        options: recordOptions(options),
-      });
-    }
-    if (!options.quiet) {
-      const notes =
-        stats.rows === 0 && source.hasHeader
-          ? ['the input has a header but no data rows', ...notices.lines]
-          : notices.lines;
-      io.stderr.write(
-        stats.summary({
-          skipped: source.skipped,
-          extraFieldRows: sink.extraFieldRows,
-          ...(options.output ? { output: options.output } : {}),
-          notes,
-        }),
-      );
-    }
-    return 0;
-  } finally {
-    counting.abort();
-    built.close();
+): number {
+  const { stats, stopped } = result;
+  if (stopped) {
+    io.stderr.write(
+      statsSummary(stats, {
+        skipped: result.skipped,
+        interrupted: true,
+        extraFieldRows: result.extraFieldRows,
+        ...(stopped.partial ? { output: stopped.partial } : {}),
+        notes: [
+          ...stoppedNotes(
+            stats.rows,
+            stopped.lastLine,
+            stopped.direct ? null : options.output,
+            stopped.partial,
+            options.output,
+          ),
+          ...result.notices,
+        ],
+      }),
+    );
+    return EXIT_INTERRUPTED;
   }
-}
-
-/** Gives the progress line its total once a quick count of the file is in. */
-function countTotal(
-  path: string,
-  hasHeader: boolean,
-  progress: ProgressLine,
-  signal: AbortSignal,
-): void {
-  void countRecordLines(path, signal).then((lines) => {
-    if (lines !== null)
-      progress.total = Math.max(0, lines - (hasHeader ? 1 : 0));
-  });
+  if (!options.quiet) {
+    const notes =
+      stats.rows === 0 && result.hasHeader
+        ? ['the input has a header but no data rows', ...result.notices]
+        : result.notices;
+    io.stderr.write(
+      statsSummary(stats, {
+        skipped: result.skipped,
+        extraFieldRows: result.extraFieldRows,
+        ...(options.output ? { output: options.output } : {}),
+        notes,
+      }),
+    );
+  }
+  return 0;
 }
 
 /** The summary lines of an interrupted run: how far it got, where the rows are, how to go on. */
@@ -244,114 +364,62 @@ function stoppedNotes(
   ];
 }
 
-const STOP: unique symbol = Symbol('stop');
-
-/**
- * The signals that stop a run, and what they do in each phase: at once while
- * setting up (nothing is written yet), gently while scanning, at once on the
- * second one.
- */
-class StopSignal {
-  stopped = false;
-  private sink: ScanSink | null = null;
-  private closeInput: () => void = () => {};
-  private waiter: (() => void) | null = null;
-  private readonly onSignal = (): void => this.signal();
-
-  constructor(private readonly io: ScanIo) {
-    process.on('SIGINT', this.onSignal);
-    process.on('SIGTERM', this.onSignal);
-  }
-
-  /**
-   * `pending`, or STOP as soon as the run is asked to stop, whichever comes
-   * first. One waiter at a time: racing a long-lived promise instead would
-   * keep a reaction per call (per row) alive for the whole run.
-   */
-  race<T>(pending: Promise<T>): Promise<T | typeof STOP> {
-    if (this.stopped) return Promise.resolve(STOP);
-    return new Promise<T | typeof STOP>((resolve, reject) => {
-      this.waiter = () => resolve(STOP);
-      pending.then(
-        (value) => {
-          this.waiter = null;
-          resolve(value);
-        },
-        (err: unknown) => {
-          this.waiter = null;
-          reject(err);
-        },
-      );
-    });
-  }
-
-  /** The scan has started: from now on a signal stops it gently. */
-  scanning(sink: ScanSink, closeInput: () => void): void {
-    this.sink = sink;
-    this.closeInput = closeInput;
-  }
-
-  private signal(): void {
-    if (this.sink === null) {
-      this.io.stderr.write(
-        'exoscope: interrupted before the scan started; nothing written\n',
-      );
-      process.exit(EXIT_INTERRUPTED);
-    }
-    if (this.stopped) {
-      const kept = this.sink.abandonSync();
-      this.io.stderr.write(
-        `exoscope: interrupted again: stopped at once${kept ? `; the rows written so far are in ${kept}` : ''}\n`,
-      );
-      process.exit(EXIT_INTERRUPTED);
-    }
-    this.stopped = true;
-    this.io.stderr.write(
-      `${this.io.stderr.isTTY ? '\r\x1b[K' : ''}exoscope: stopping: finishing the domains in flight, reading no more input (Ctrl-C again to stop at once)\n`,
-    );
-    // A read waiting on a pipe (stdin) may never end: stop it.
-    this.closeInput();
-    this.waiter?.();
-  }
-
-  dispose(): void {
-    process.off('SIGINT', this.onSignal);
-    process.off('SIGTERM', this.onSignal);
-  }
-}
-
-/**
- * The source's rows as core inputs, ending as soon as the run is stopped,
- * even while a read is waiting (stdin from a slow pipe). Notes the input
- * line of each row handed out.
- */
-async function* untilStopped(
-  rows: AsyncIterable<InputRow>,
-  stop: StopSignal,
-  lines: Map<number, number>,
-): AsyncGenerator<RowInput> {
-  const it = rows[Symbol.asyncIterator]();
-  let waiting = false;
+/** `scan --redis`: see runDistributedScan. */
+async function scanOverRedis(
+  options: ScanOptions,
+  redis: DistributedScanOptions,
+  io: ScanIo,
+): Promise<number> {
+  // BullMQ is loaded only for a scan over Redis.
+  const { runDistributedScan } = await import('../run/distributed-scan.js');
+  const progress = new ProgressLine(
+    new RunStats(systemClock),
+    io.stderr,
+    showsProgress(options.progress, io.stderr),
+  );
+  const line = (text: string): void => {
+    progress.clear();
+    io.stderr.write(`exoscope: ${text}\n`);
+  };
+  const stop = new StopSignal();
   try {
-    for (;;) {
-      if (stop.stopped) return;
-      const next = it.next();
-      waiting = true;
-      const result = await stop.race(next);
-      if (result === STOP) {
-        // The input is closed, so the read ends (or fails) soon; either way
-        // its row is not wanted.
-        next.catch(() => undefined);
-        return;
-      }
-      waiting = false;
-      if (result.done || stop.stopped) return;
-      const row = result.value;
-      lines.set(row.index, row.line);
-      yield { index: row.index, value: row.value, fields: row.fields };
+    const outcome = await runDistributedScan(options, redis, {
+      clock: systemClock,
+      stop,
+      stdin: io.stdin,
+      stdout: io.stdout,
+      warn: (text) => io.stderr.write(`exoscope: ${text}\n`),
+      notice: line,
+      log: line,
+      progress: progress.chunks,
+    });
+    progress.clear();
+    if (outcome.interrupted) {
+      io.stderr.write(
+        `exoscope: interrupted; scan ${redis.scanId} stays in Redis${options.output ? ` (${options.output} was not written)` : ''}\n` +
+          `  to resume: run the same command with --scan ${redis.scanId} (it scans only the chunks not yet done), or \`exoscope worker\` and \`exoscope collect ${redis.scanId}\` with the same Redis${redis.prefix === DEFAULTS.prefix ? '' : ` and --prefix ${redis.prefix}`}\n`,
+      );
+      return EXIT_INTERRUPTED;
     }
+    if (!options.quiet) {
+      const { result } = outcome;
+      io.stderr.write(
+        collectedSummary(
+          result,
+          (systemClock.now() - outcome.started) / 1000,
+          `scanned (via Redis, scan ${redis.scanId}):`,
+          options.output,
+          result.rows === 0
+            ? ['the input has a header but no data rows', ...outcome.notices]
+            : outcome.notices,
+        ),
+      );
+    }
+    return 0;
+  } catch (err) {
+    progress.clear();
+    throw err;
   } finally {
-    // A read still waiting would hold return() back until it ends.
-    if (!waiting) await it.return?.();
+    stop.dispose();
   }
 }

@@ -1,9 +1,5 @@
+import type { Clock, Scheduler } from './clock.js';
 import type { DnsPort, QueryResult, QueryType } from './dns.js';
-
-export interface Clock {
-  now(): number;
-  sleep(ms: number): Promise<void>;
-}
 
 /**
  * Spaces queries to at most `qps` per second over the whole run (a resolver's
@@ -12,7 +8,7 @@ export interface Clock {
 export function createRateLimitedDns(
   inner: DnsPort,
   qps: number,
-  clock: Clock,
+  clock: Clock & Pick<Scheduler, 'sleep'>,
 ): DnsPort {
   const interval = 1000 / qps;
   let next = 0;

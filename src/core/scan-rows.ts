@@ -1,3 +1,4 @@
+import type { Clock, Scheduler } from './clock.js';
 import type { Evidence } from './evidence.js';
 import { GenerationalCache } from './lru.js';
 import { reportRow } from './report.js';
@@ -26,7 +27,10 @@ export interface ScanRowsOptions {
    * evidence, a few KiB). Default 1 000.
    */
   dedupe?: number;
-  now: () => number;
+  /** Times each row's scan. */
+  clock: Clock;
+  /** Runs the straggler sweep. */
+  scheduler: Scheduler;
 }
 
 /**
@@ -58,15 +62,18 @@ export async function* scanRows(
   const window =
     options.window ?? Math.max(DEFAULT_WINDOW, options.concurrency * 4);
   const limit = new StraggleLimit(options.concurrency, {
-    now: options.now,
+    clock: options.clock,
+    scheduler: options.scheduler,
     straggleMs: options.straggleMs,
   });
+  const clock = options.clock;
+  const now = (): number => clock.now();
   const shared = dedupe(scan, options.dedupe ?? 1_000);
   const counted: DomainScanner = (domain) => limit.run(() => shared(domain));
   try {
     const pending: InFlightRow[] = [];
     for await (const row of rows) {
-      pending.push(new InFlightRow(reportRow(row, counted, options.now)));
+      pending.push(new InFlightRow(reportRow(row, counted, now)));
       while (
         pending.length > 0 &&
         ((pending[0] as InFlightRow).done || pending.length >= window)

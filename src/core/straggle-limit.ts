@@ -1,3 +1,5 @@
+import type { Clock, Scheduler } from './clock.js';
+
 /** Default time after which a running task stops counting against the limit. */
 export const DEFAULT_STRAGGLE_MS = 1_000;
 
@@ -17,21 +19,27 @@ export class StraggleLimit {
   private queueHead = 0;
   private freeWaiters: (() => void)[] = [];
   private nextId = 0;
-  private readonly sweep: NodeJS.Timeout;
+  private readonly stopSweep: () => void;
   private readonly straggleMs: number;
-  private readonly now: () => number;
+  private readonly clock: Clock;
 
   constructor(
     private readonly concurrency: number,
-    options: { straggleMs?: number | undefined; now?: () => number } = {},
+    options: {
+      /** Reads when each task started. */
+      clock: Clock;
+      /** Runs the straggler sweep (a few times a second). */
+      scheduler: Scheduler;
+      /** Default {@link DEFAULT_STRAGGLE_MS}. */
+      straggleMs?: number | undefined;
+    },
   ) {
     this.straggleMs = options.straggleMs ?? DEFAULT_STRAGGLE_MS;
-    this.now = options.now ?? Date.now;
-    this.sweep = setInterval(
-      () => this.releaseStragglers(),
+    this.clock = options.clock;
+    this.stopSweep = options.scheduler.every(
       Math.min(100, this.straggleMs),
+      () => this.releaseStragglers(),
     );
-    this.sweep.unref();
   }
 
   /** Every slot is taken (or promised to a waiting task). */
@@ -60,7 +68,7 @@ export class StraggleLimit {
 
   /** Stops the straggler sweep (it does not keep the process alive either way). */
   close(): void {
-    clearInterval(this.sweep);
+    this.stopSweep();
   }
 
   private acquire(): Promise<number> {
@@ -72,7 +80,7 @@ export class StraggleLimit {
 
   private grant(): number {
     const id = this.nextId++;
-    this.running.set(id, this.now());
+    this.running.set(id, this.clock.now());
     return id;
   }
 
@@ -108,7 +116,7 @@ export class StraggleLimit {
   // have run too long.
   private releaseStragglers(): void {
     if (this.running.size < this.concurrency) return;
-    const cutoff = this.now() - this.straggleMs;
+    const cutoff = this.clock.now() - this.straggleMs;
     let released = false;
     for (const [id, since] of this.running) {
       if (since > cutoff) break;

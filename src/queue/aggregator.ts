@@ -1,5 +1,5 @@
 import type { Redis } from 'ioredis';
-import type { ReportSink } from '../adapters/output-sink.js';
+import type { Sink } from '../core/sink.js';
 import { RESULT_COLUMNS } from '../core/output-row.js';
 import type { RenderedRow } from '../core/output-row.js';
 import { unpackRendered } from './chunk-codec.js';
@@ -10,8 +10,6 @@ import type { ScanKeys } from './scan-keys.js';
 import { chunkRows, readMeta } from './scan-meta.js';
 import type { ScanMeta } from './scan-meta.js';
 
-/** Default seconds the results stay in Redis after `collect` (`--keep`). */
-export const DEFAULT_KEEP_SECONDS = 3600;
 /** Chunks fetched per HMGET while writing. */
 const FETCH_CHUNKS = 16;
 /** Time without progress before collect looks for failed or lost chunks. */
@@ -35,7 +33,7 @@ export interface CollectOptions {
   prefix: string;
   scanId: string;
   /** Opens the output once the scan's format and header are known. */
-  openSink: (meta: ScanMeta) => Promise<ReportSink>;
+  openSink: (meta: ScanMeta) => Promise<Sink>;
   /** Wait for the scan to finish; false: fail at once when it has not. */
   wait: boolean;
   /** Seconds the scan's keys stay after writing; 0 deletes them at once. */

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { UnrecoverableError } from 'bullmq';
 import type { Redis } from 'ioredis';
+import type { Clock, Scheduler } from '../core/clock.js';
 import type { DnsPort } from '../core/dns.js';
 import { renderRow } from '../core/output-row.js';
 import type { RenderedRow } from '../core/output-row.js';
@@ -34,7 +35,10 @@ export interface ChunkProcessorDeps {
   dns: DnsPort;
   /** Rows of one chunk in flight at once (the scanner bounds the real DNS work). */
   concurrency: number;
-  now: () => number;
+  /** Times the rows' scans and stamps the stored result. */
+  clock: Clock;
+  /** Runs the chunk scan's straggler sweep. */
+  scheduler: Scheduler;
 }
 
 /** The chunk's data as the job carries it; the processor never sees a BullMQ Job. */
@@ -94,7 +98,8 @@ export function createChunkProcessor(deps: ChunkProcessorDeps): ChunkProcessor {
     let dnsDown = 0;
     for await (const report of scanRows(rows, deps.scan, {
       concurrency: deps.concurrency,
-      now: deps.now,
+      clock: deps.clock,
+      scheduler: deps.scheduler,
     })) {
       rendered.push(renderRow(report, format, header));
       if (report.evidence) {
@@ -119,7 +124,7 @@ export function createChunkProcessor(deps: ChunkProcessorDeps): ChunkProcessor {
       keys.failed,
       String(chunk),
       packRendered(rendered),
-      String(deps.now()),
+      String(deps.clock.now()),
     )) as number;
     return {
       rows: rows.length,

@@ -9,11 +9,6 @@ import { DEFAULT_WINDOW } from '../core/scan-rows.js';
 import { isConnectionError } from './redis-connection.js';
 import { QUEUE_NAME, scanKeys } from './scan-keys.js';
 
-/** Default chunk jobs one worker processes at once. */
-export const DEFAULT_JOBS = 2;
-/** Default job lock: a killed worker's chunks return to the queue about this long after. */
-export const DEFAULT_LOCK_MS = 30_000;
-
 export interface ChunkWorkerOptions {
   /** A worker-role connection (`maxRetriesPerRequest: null`); shared, not closed here. */
   redis: Redis;

@@ -7,7 +7,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { preflight } from '../../src/adapters/scan-deps.js';
+import { preflight } from '../../src/run/deps.js';
 import type { DnsPort } from '../../src/core/dns.js';
 import type { AsnPort } from '../../src/core/ip-owner.js';
 import type { FakeDnsServer } from '../helpers/dns-server.js';
@@ -154,6 +154,59 @@ describe('flags that need --redis, and --threads that does not go with it', () =
     expect(expectOneLine(run, 2)).toMatch(
       /--threads does not work with --redis: use --workers/,
     );
+  });
+});
+
+describe('flag combinations that would do nothing', () => {
+  const redis = ['--redis', 'redis://127.0.0.1:1'];
+  it.each([
+    [
+      ['scan', 'x.csv', '--format', 'jsonl', '--delimiter', ';'],
+      'exoscope: --delimiter works only with CSV output, not with --format jsonl',
+    ],
+    [
+      ['enqueue', 'x.csv', '-f', 'jsonl', '-d', 'tab', ...redis],
+      'exoscope: --delimiter works only with CSV output, not with --format jsonl',
+    ],
+    [
+      ['scan', 'x.csv', '--force'],
+      'exoscope: --force works only with --output FILE (it replaces an existing file)',
+    ],
+    [
+      ['scan', 'x.csv', '-o', '-', '--force'],
+      'exoscope: --force works only with --output FILE (it replaces an existing file)',
+    ],
+    [
+      ['collect', 'q4', '--force', ...redis],
+      'exoscope: --force works only with --output FILE (it replaces an existing file)',
+    ],
+    [
+      ['scan', 'x.csv', '--progress', '--no-progress'],
+      'exoscope: --progress and --no-progress contradict each other: give one of them',
+    ],
+    [
+      ['collect', 'q4', '--progress', '--no-progress', ...redis],
+      'exoscope: --progress and --no-progress contradict each other: give one of them',
+    ],
+    [
+      ['scan', 'x.csv', '--asn-source', 'cymru', '--asn-db', 'asn.csv'],
+      'exoscope: --asn-db takes the place of --asn-source: give one of them',
+    ],
+    [
+      ['worker', '--asn-source', 'none', '--asn-db', 'asn.csv', ...redis],
+      'exoscope: --asn-db takes the place of --asn-source: give one of them',
+    ],
+    [
+      ['worker', '--chunk-size', '50', ...redis],
+      'exoscope: --chunk-size works only with --rate-domains N (it is the chunk size the rate assumes); see exoscope worker --help',
+    ],
+    [
+      ['worker', '--chunk-size', '50', '--rate-domains', '0', ...redis],
+      'exoscope: --chunk-size works only with --rate-domains N (it is the chunk size the rate assumes); see exoscope worker --help',
+    ],
+  ])('%j is refused, exit 2', async (args, message) => {
+    const run = await runCli(args);
+    expect(expectOneLine(run, 2)).toBe(message);
   });
 });
 

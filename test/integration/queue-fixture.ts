@@ -11,8 +11,9 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
-import { buildScanDeps } from '../../src/adapters/scan-deps.js';
-import type { BuiltDeps } from '../../src/adapters/scan-deps.js';
+import { systemClock } from '../../src/adapters/system-clock.js';
+import { buildScanDeps } from '../../src/run/deps.js';
+import type { BuiltDeps } from '../../src/run/deps.js';
 import { startFakeDnsServer } from '../helpers/dns-server.js';
 import type {
   FakeDnsServer,
@@ -165,14 +166,17 @@ export function offlineDeps(
   timeoutMs: number,
   retries: number,
 ): Promise<BuiltDeps> {
-  return buildScanDeps({
-    resolvers: [resolver],
-    rate: 0,
-    timeoutMs,
-    retries,
-    asnSource: 'none',
-    asnDb: null,
-  });
+  return buildScanDeps(
+    {
+      resolvers: [resolver],
+      rate: 0,
+      timeoutMs,
+      retries,
+      asnSource: 'none',
+      asnDb: null,
+    },
+    systemClock,
+  );
 }
 
 /** DNS flags for the CLI against the fake server. */

@@ -17,7 +17,8 @@ import {
 } from 'vitest';
 import { openSource } from '../../src/adapters/csv-source.js';
 import { openSink } from '../../src/adapters/output-sink.js';
-import type { BuiltDeps } from '../../src/adapters/scan-deps.js';
+import type { BuiltDeps } from '../../src/run/deps.js';
+import { systemClock } from '../../src/adapters/system-clock.js';
 import { domainScanner } from '../../src/core/report.js';
 import { collectScan } from '../../src/queue/aggregator.js';
 import { isChunkJobData } from '../../src/queue/chunk-codec.js';
@@ -92,7 +93,8 @@ function processor(deps: BuiltDeps): ChunkProcessor {
     scan: domainScanner(deps.deps),
     dns: deps.deps.dns,
     concurrency: 50,
-    now: Date.now,
+    clock: systemClock,
+    scheduler: systemClock,
   });
 }
 

@@ -6,7 +6,8 @@
 import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openSource } from '../../src/adapters/csv-source.js';
-import type { BuiltDeps } from '../../src/adapters/scan-deps.js';
+import type { BuiltDeps } from '../../src/run/deps.js';
+import { systemClock } from '../../src/adapters/system-clock.js';
 import { domainScanner } from '../../src/core/report.js';
 import { StraggleLimit } from '../../src/core/straggle-limit.js';
 import { unpackRendered } from '../../src/queue/chunk-codec.js';
@@ -52,7 +53,11 @@ describe('a worker and domains that never answer', () => {
   it('takes more chunk jobs while its own wait for stragglers, and stores every row', async () => {
     const prefix = freshPrefix();
     const queue = openChunkQueue(redis, prefix);
-    const limit = new StraggleLimit(50, { straggleMs: 100 });
+    const limit = new StraggleLimit(50, {
+      straggleMs: 100,
+      clock: systemClock,
+      scheduler: systemClock,
+    });
     const scan = domainScanner(built.deps);
     const CHUNKS = 6;
     const CHUNK = 10;
@@ -80,7 +85,8 @@ describe('a worker and domains that never answer', () => {
           scan: (domain) => limit.run(() => scan(domain)),
           dns: built.deps.dns,
           concurrency: 50,
-          now: Date.now,
+          clock: systemClock,
+          scheduler: systemClock,
         }),
         jobs: 1,
         limit,

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { channelLayout } from '../../src/adapters/scan-deps.js';
-import type { DnsClient } from '../../src/adapters/scan-deps.js';
+import { channelLayout } from '../../src/run/deps.js';
+import type { DnsClient } from '../../src/run/deps.js';
 
 describe('channelLayout', () => {
   it.each<[DnsClient, number, number, number]>([

@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { countRecordLines } from '../../src/adapters/line-count.js';
 import { editDistance } from '../../src/cli/flag-suggest.js';
-import { ProgressLine, RunStats, progressOf } from '../../src/cli/progress.js';
+import { ProgressLine, progressOf } from '../../src/cli/progress.js';
+import { RunStats } from '../../src/run/run-stats.js';
 
 describe('progressOf', () => {
   it.each([
@@ -21,7 +22,7 @@ describe('progressOf', () => {
 
   it('the plain progress line carries the total once known', () => {
     let now = 0;
-    const stats = new RunStats(() => now);
+    const stats = new RunStats({ now: () => now });
     const written: string[] = [];
     const out = {
       isTTY: false,

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { systemClock } from '../../src/adapters/system-clock.js';
 import { emptyEvidence } from '../../src/core/evidence.js';
 import type { Evidence } from '../../src/core/evidence.js';
 import type { RowInput, RowReport } from '../../src/core/report.js';
@@ -42,7 +43,8 @@ describe('scanRows', () => {
     const out = scanRows(rows, s.scan, {
       concurrency: 3,
       window: 12,
-      now: () => 0,
+      clock: { now: () => 0 },
+      scheduler: systemClock,
     });
     const first = out.next();
     await settle();
@@ -63,7 +65,8 @@ describe('scanRows', () => {
     const out = scanRows(rows, s.scan, {
       concurrency: 2,
       window: 500,
-      now: () => 0,
+      clock: { now: () => 0 },
+      scheduler: systemClock,
     });
     const first = await out.next();
     expect(first.value?.index).toBe(0);
@@ -79,7 +82,8 @@ describe('scanRows', () => {
       for await (const r of scanRows(rows, s.scan, {
         concurrency: 2,
         window: 6,
-        now: () => 0,
+        clock: { now: () => 0 },
+        scheduler: systemClock,
       })) {
         reports.push(r);
       }
@@ -112,7 +116,8 @@ describe('scanRows', () => {
     for await (const r of scanRows(rows, scan, {
       concurrency: 7,
       window: 20,
-      now: () => 0,
+      clock: { now: () => 0 },
+      scheduler: systemClock,
     })) {
       reports.push(r);
     }
@@ -135,7 +140,8 @@ describe('scanRows', () => {
     const done = (async () => {
       for await (const r of scanRows(rows, s.scan, {
         concurrency: 2,
-        now: () => 0,
+        clock: { now: () => 0 },
+        scheduler: systemClock,
       })) {
         reports.push(r);
       }
@@ -157,7 +163,8 @@ describe('scanRows', () => {
       concurrency: 2,
       window: 10,
       straggleMs: 20,
-      now: () => clock,
+      clock: { now: () => clock },
+      scheduler: systemClock,
     });
     const first = out.next();
     await settle();

@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import { systemClock } from '../../src/adapters/system-clock.js';
 import { StraggleLimit } from '../../src/core/straggle-limit.js';
 
 /** Tasks that end when the test says so; records the order they started in. */
@@ -24,7 +25,11 @@ const sweep = () => new Promise((resolve) => setTimeout(resolve, 150));
 
 let limits: StraggleLimit[] = [];
 function limit(concurrency: number, now: () => number, straggleMs = 50) {
-  const l = new StraggleLimit(concurrency, { straggleMs, now });
+  const l = new StraggleLimit(concurrency, {
+    straggleMs,
+    clock: { now },
+    scheduler: systemClock,
+  });
   limits.push(l);
   return l;
 }

@@ -5,18 +5,18 @@ import type { ExchangeProbePort } from '../core/exchange-probe.js';
 import { isFailure } from '../core/dns.js';
 import type { AsnPort } from '../core/ip-owner.js';
 import { createRateLimitedDns } from '../core/rate-limit.js';
-import type { Clock } from '../core/rate-limit.js';
 import type { ScanDeps } from '../core/scan-domain.js';
-import { createCymruAsnSource } from './asn/cymru-asn-source.js';
-import { createFileAsnSource } from './asn/file-asn-source.js';
-import { createPackagedAsnSource } from './asn/packaged-asn-source.js';
-import { createCaresResolver as createNodeDnsResolver } from './dns/cares-resolver.js';
-import { parseServer } from './dns/resolver-options.js';
+import { createCymruAsnSource } from '../adapters/asn/cymru-asn-source.js';
+import { createFileAsnSource } from '../adapters/asn/file-asn-source.js';
+import { createPackagedAsnSource } from '../adapters/asn/packaged-asn-source.js';
+import { createCaresResolver } from '../adapters/dns/cares-resolver.js';
+import { parseServer } from '../adapters/dns/resolver-options.js';
 import {
   MAX_IN_FLIGHT_PER_SOCKET,
   UDP_SOCKET_IN_FLIGHT,
-  createSocketResolver as createUdpDnsResolver,
-} from './dns/socket-resolver.js';
+  createSocketResolver,
+} from '../adapters/dns/socket-resolver.js';
+import type { Clock, Scheduler } from '../core/clock.js';
 
 /**
  * The DNS client: ours over pipelined TCP, falling back to UDP for a server
@@ -110,11 +110,6 @@ export class SetupError extends Error {
   }
 }
 
-export const systemClock: Clock = {
-  now: () => Date.now(),
-  sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
-};
-
 const NO_OWNER: AsnPort = {
   lookup: () =>
     Promise.resolve({ asn: null, org: '', prefix: '', source: 'none' }),
@@ -122,6 +117,8 @@ const NO_OWNER: AsnPort = {
 
 export interface BuiltDeps {
   deps: ScanDeps;
+  /** The clock and timers the deps were built with: the run's. */
+  clock: Clock & Scheduler;
   resolvers: readonly string[];
   /** Where the resolvers came from (what the pre-flight check names). */
   resolverOrigin: ResolverOrigin;
@@ -133,8 +130,12 @@ export interface BuiltDeps {
 /**
  * Builds the scan's ports: node:dns resolvers (rotation, deadlines), a
  * global rate limit, a cache for shared names, and the IP owner source.
+ * `clock` times them (the rate limit, the cache's ages) and the run.
  */
-export async function buildScanDeps(options: DepsOptions): Promise<BuiltDeps> {
+export async function buildScanDeps(
+  options: DepsOptions,
+  clock: Clock & Scheduler,
+): Promise<BuiltDeps> {
   const specs = options.resolvers.length > 0 ? options.resolvers : getServers();
   if (specs.length === 0) {
     throw new SetupError(
@@ -155,12 +156,12 @@ export async function buildScanDeps(options: DepsOptions): Promise<BuiltDeps> {
   );
   const resolver =
     dnsClient === 'cares'
-      ? createNodeDnsResolver({
+      ? createCaresResolver({
           ...client,
           instancesPerServer: layout.channels,
           maxInFlightPerInstance: layout.perChannel,
         })
-      : createUdpDnsResolver({
+      : createSocketResolver({
           ...client,
           socketsPerServer: layout.channels,
           maxInFlightPerSocket: layout.perChannel,
@@ -176,8 +177,8 @@ export async function buildScanDeps(options: DepsOptions): Promise<BuiltDeps> {
         });
   let network: DnsPort = resolver;
   if (options.rate > 0)
-    network = createRateLimitedDns(network, options.rate, systemClock);
-  const sharedDns = createDnsCache(network, { now: systemClock.now });
+    network = createRateLimitedDns(network, options.rate, clock);
+  const sharedDns = createDnsCache(network, { now: () => clock.now() });
 
   let asn: AsnPort;
   if (options.asnDb) {
@@ -192,6 +193,7 @@ export async function buildScanDeps(options: DepsOptions): Promise<BuiltDeps> {
     asn = NO_OWNER;
   }
   return {
+    clock,
     deps: {
       dns: network,
       sharedDns,
@@ -239,9 +241,9 @@ async function buildProber(
     { addressPolicy, parseAllowedRange },
     { packageVersion },
   ] = await Promise.all([
-    import('./https-prober.js'),
+    import('../adapters/https-prober.js'),
     import('../core/address-policy.js'),
-    import('./package-version.js'),
+    import('../adapters/package-version.js'),
   ]);
   // The CLI has checked every range: a null here cannot happen.
   const allowed = settings.allow

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { threadShare } from '../../src/adapters/scan-threads.js';
-import type { DepsOptions } from '../../src/adapters/scan-deps.js';
+import { threadShare } from '../../src/run/thread-pool.js';
+import type { DepsOptions } from '../../src/run/deps.js';
 
 const deps: DepsOptions = {
   resolvers: ['127.0.0.1:53'],

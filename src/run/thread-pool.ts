@@ -2,7 +2,7 @@ import { Worker } from 'node:worker_threads';
 import type { RenderedRow } from '../core/output-row.js';
 import type { RowInput } from '../core/report.js';
 import { DEFAULT_WINDOW } from '../core/scan-rows.js';
-import type { DepsOptions } from './scan-deps.js';
+import type { DepsOptions } from './deps.js';
 
 /** What a scan thread needs to build its ports and render rows. */
 export interface ThreadSetup {
@@ -185,7 +185,7 @@ function startThread(
   onActivity: () => void,
 ): ThreadHandle {
   const worker = new Worker(
-    new URL('./scan-thread-entry.js', import.meta.url),
+    new URL('../../workers/scan-thread.js', import.meta.url),
     {
       workerData: setup,
     },

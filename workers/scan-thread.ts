@@ -1,30 +1,34 @@
 /**
  * A scan thread: builds its own ports (resolvers, cache, ASN table) and scans
  * the batches of rows the main thread sends, answering with rendered rows.
- * Started by `scan-threads.ts`; never imported elsewhere.
+ * Started by `src/run/thread-pool.ts`; never imported elsewhere.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { renderRow } from '../core/output-row.js';
-import { domainScanner } from '../core/report.js';
-import type { RowInput } from '../core/report.js';
-import { scanRows } from '../core/scan-rows.js';
-import { buildScanDeps } from './scan-deps.js';
+import { renderRow } from '../src/core/output-row.js';
+import { domainScanner } from '../src/core/report.js';
+import type { RowInput } from '../src/core/report.js';
+import { scanRows } from '../src/core/scan-rows.js';
+import { buildScanDeps } from '../src/run/deps.js';
+import { systemClock } from '../src/adapters/system-clock.js';
 import type {
   BatchRequest,
   BatchResult,
   ThreadNotice,
   ThreadSetup,
   ThreadTook,
-} from './scan-threads.js';
+} from '../src/run/thread-pool.js';
 
 const setup = workerData as ThreadSetup;
 const port = parentPort;
-if (!port) throw new Error('scan-thread-entry runs only as a worker thread');
+if (!port) throw new Error('workers/scan-thread runs only as a worker thread');
 
-const built = await buildScanDeps({
-  ...setup.deps,
-  onNotice: (notice) => port.postMessage({ notice } satisfies ThreadNotice),
-});
+const built = await buildScanDeps(
+  {
+    ...setup.deps,
+    onNotice: (notice) => port.postMessage({ notice } satisfies ThreadNotice),
+  },
+  systemClock,
+);
 const scan = domainScanner(built.deps);
 
 /** One continuous ordered scan over every batch the main thread sends. */
@@ -55,7 +59,8 @@ async function* incoming(): AsyncGenerator<RowInput> {
 let pending: BatchResult = { rendered: [], tallies: [] };
 for await (const report of scanRows(incoming(), scan, {
   concurrency: setup.concurrency,
-  now: Date.now,
+  clock: built.clock,
+  scheduler: built.clock,
 })) {
   pending.rendered.push(renderRow(report, setup.format, setup.inputHeader));
   pending.tallies.push([report.verdict.classification, report.status]);
