@@ -4,22 +4,17 @@ import { join } from 'node:path';
 import { parse } from 'csv-parse/sync';
 import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  CLI,
-  groundTruth,
-  startBenchFixture,
-} from '../helpers/bench-fixture.js';
+import { groundTruth, startBenchFixture } from '../helpers/bench-fixture.js';
 import type { BenchFixture } from '../helpers/bench-fixture.js';
+
+import { VARIANTS } from '../../scripts/portfolio/variants.js';
+import { CLI, startCli, runCli } from '../helpers/cli.js';
 import {
   REDIS_URL,
-  dropPrefix,
   freshPrefix,
-  runCli,
-  spawnCli,
   testRedis,
-  waitExit,
-} from '../integration/queue-fixture.js';
-import { VARIANTS } from '../../scripts/portfolio/variants.js';
+  dropPrefix,
+} from '../helpers/queue-world.js';
 
 // A few thousand generated domains (scripts/portfolio) served by Knot behind
 // Unbound: the built CLI must give every row the verdict of
@@ -31,7 +26,6 @@ beforeAll(async () => {
   fixture = await startBenchFixture({
     count: COUNT,
     seed: 20261128,
-    port: 25353,
   });
 });
 afterAll(() => fixture?.stop());
@@ -129,8 +123,7 @@ describe('end to end on a generated portfolio', () => {
       const dns = ['--resolver', fixture.recursor];
       const ref = await runCli(
         ['scan', join(fixture.dir, 'domains.csv'), '-o', reference, ...dns],
-        {},
-        300_000,
+        { timeoutMs: 300_000 },
       );
       expect(ref.code).toBe(0);
 
@@ -144,24 +137,25 @@ describe('end to end on a generated portfolio', () => {
           '--chunk-size',
           '250',
         ],
-        env,
+        { env },
       );
       expect(enq.code).toBe(0);
-      const workers = [1, 2].map(() => spawnCli(['worker', ...dns], env));
+      const workers = [1, 2].map(() =>
+        startCli(['worker', ...dns], { env, stdin: '' }),
+      );
       try {
         const out = join(fixture.dir, 'out-collected.csv');
-        const col = await runCli(
-          ['collect', 'portfolio', '-o', out],
+        const col = await runCli(['collect', 'portfolio', '-o', out], {
           env,
-          300_000,
-        );
+          timeoutMs: 300_000,
+        });
         expect(col.stderr).toMatch(new RegExp(`${COUNT} rows`));
         expect(col.code).toBe(0);
         expect(readFileSync(out, 'utf8')).toBe(readFileSync(reference, 'utf8'));
       } finally {
         // listen for both exits before either can happen
-        const exits = workers.map((w) => waitExit(w.process, w.output));
-        for (const w of workers) w.process.kill('SIGTERM');
+        const exits = workers.map((w) => w.done);
+        for (const w of workers) w.child.kill('SIGTERM');
         for (const exit of await Promise.all(exits)) expect(exit.code).toBe(0);
       }
     }, 600_000);

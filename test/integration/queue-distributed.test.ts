@@ -8,21 +8,20 @@ import { join } from 'node:path';
 import type { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { FakeDnsServer } from '../helpers/dns-server.js';
+import { startCli, runCli } from '../helpers/cli.js';
+import { tempDir } from '../helpers/temp-dir.js';
+import type { TempDir } from '../helpers/temp-dir.js';
+import { dnsArgs } from '../helpers/fake-dns.js';
 import {
   REDIS_URL,
-  dnsFlags,
-  dropPrefix,
   freshPrefix,
-  inputCsv,
-  keysUnder,
-  runCli,
-  spawnCli,
-  startDns,
-  tempDir,
   testRedis,
-  waitExit,
-} from './queue-fixture.js';
-import type { TempDir } from './queue-fixture.js';
+  dropPrefix,
+  keysUnder,
+  startDns,
+  inputCsv,
+  QUEUE_DNS_TIMEOUT_MS,
+} from '../helpers/queue-world.js';
 
 let dns: FakeDnsServer;
 let redis: Redis;
@@ -49,7 +48,7 @@ beforeAll(async () => {
     '-o',
     ref,
     '--quiet',
-    ...dnsFlags(dns),
+    ...dnsArgs(dns, QUEUE_DNS_TIMEOUT_MS),
   ]);
   expect(r.stderr).toBe('');
   expect(r.code).toBe(0);
@@ -72,9 +71,19 @@ describe('distributed scan', () => {
     const p = prefix();
     const out = join(dir.path, 'redis-scan.csv');
     const r = await runCli(
-      ['scan', input, '-o', out, '--redis', REDIS_URL, ...dnsFlags(dns)],
+      [
+        'scan',
+        input,
+        '-o',
+        out,
+        '--redis',
+        REDIS_URL,
+        ...dnsArgs(dns, QUEUE_DNS_TIMEOUT_MS),
+      ],
       {
-        EXOSCOPE_PREFIX: p,
+        env: {
+          EXOSCOPE_PREFIX: p,
+        },
       },
     );
     expect(r.stderr).toMatch(/350 rows/);
@@ -91,18 +100,21 @@ describe('distributed scan', () => {
     const env = { EXOSCOPE_PREFIX: p, REDIS_URL };
     const enq = await runCli(
       ['enqueue', input, '--scan', 'eq-test', '--chunk-size', '40'],
-      env,
+      { env },
     );
     expect(enq.code).toBe(0);
     expect(enq.stdout).toBe('eq-test\n');
     expect(enq.stderr).toMatch(/350 rows in 9 chunks/);
 
-    const worker = spawnCli(['worker', '--jobs', '3', ...dnsFlags(dns)], env);
+    const worker = startCli(
+      ['worker', '--jobs', '3', ...dnsArgs(dns, QUEUE_DNS_TIMEOUT_MS)],
+      { env, stdin: '' },
+    );
     try {
       const out = join(dir.path, 'collected.csv');
       const col = await runCli(
         ['collect', 'eq-test', '-o', out, '--keep', '60'],
-        env,
+        { env },
       );
       expect(col.stderr).toMatch(/350 rows/);
       expect(col.code).toBe(0);
@@ -111,14 +123,14 @@ describe('distributed scan', () => {
       // collect again: the same file; the keys now expire
       const again = await runCli(
         ['collect', 'eq-test', '-o', out, '--force', '--no-wait'],
-        env,
+        { env },
       );
       expect(again.code).toBe(0);
       expect(readFileSync(out, 'utf8')).toBe(expectedCsv);
       const ttl = await redis.ttl(`${p}:scan:eq-test:results`);
       expect(ttl).toBeGreaterThan(0);
 
-      const status = await runCli(['status', 'eq-test', '--json'], env);
+      const status = await runCli(['status', 'eq-test', '--json'], { env });
       expect(status.code).toBe(0);
       const s = JSON.parse(status.stdout) as {
         state: string;
@@ -127,8 +139,8 @@ describe('distributed scan', () => {
       expect(s.state).toBe('collected');
       expect(s.rows).toMatchObject({ total: 350, done: 350, failed: 0 });
     } finally {
-      worker.process.kill('SIGTERM');
-      const exit = await waitExit(worker.process, worker.output);
+      worker.child.kill('SIGTERM');
+      const exit = await worker.done;
       expect(exit.code).toBe(0);
     }
   });
@@ -137,25 +149,25 @@ describe('distributed scan', () => {
     const udpOnly = await startDns({ tcp: false });
     const p = prefix();
     const env = { EXOSCOPE_PREFIX: p, REDIS_URL };
-    const worker = spawnCli(
-      ['worker', '--jobs', '2', ...dnsFlags(udpOnly)],
-      env,
+    const worker = startCli(
+      ['worker', '--jobs', '2', ...dnsArgs(udpOnly, QUEUE_DNS_TIMEOUT_MS)],
+      { env, stdin: '' },
     );
     try {
       const enq = await runCli(
         ['enqueue', input, '--scan', 'udp-only', '--chunk-size', '50'],
-        env,
+        { env },
       );
       expect(enq.code).toBe(0);
       const out = join(dir.path, 'udp-only.csv');
-      const col = await runCli(['collect', 'udp-only', '-o', out], env);
+      const col = await runCli(['collect', 'udp-only', '-o', out], { env });
       expect(col.code).toBe(0);
       expect(readFileSync(out, 'utf8')).toBe(expectedCsv);
       expect(udpOnly.queries.length).toBeGreaterThan(0);
       expect(udpOnly.queries.every((q) => q.proto === 'udp')).toBe(true);
     } finally {
-      worker.process.kill('SIGTERM');
-      const exit = await waitExit(worker.process, worker.output);
+      worker.child.kill('SIGTERM');
+      const exit = await worker.done;
       await udpOnly.close();
       expect(exit.code).toBe(0);
       const notices = exit.stderr
@@ -182,7 +194,7 @@ describe('distributed scan', () => {
       '-o',
       ref,
       '--quiet',
-      ...dnsFlags(dns),
+      ...dnsArgs(dns, QUEUE_DNS_TIMEOUT_MS),
     ]);
     expect(a.code).toBe(0);
     const b = await runCli(
@@ -196,9 +208,9 @@ describe('distributed scan', () => {
         '--quiet',
         '--redis',
         REDIS_URL,
-        ...dnsFlags(dns),
+        ...dnsArgs(dns, QUEUE_DNS_TIMEOUT_MS),
       ],
-      { EXOSCOPE_PREFIX: p },
+      { env: { EXOSCOPE_PREFIX: p } },
     );
     expect(b.stderr).toBe('');
     expect(b.code).toBe(0);
@@ -232,20 +244,20 @@ describe('distributed scan', () => {
     const env = { EXOSCOPE_PREFIX: p, REDIS_URL };
     const enq = await runCli(
       ['enqueue', input, '--scan', 'pending', '--quiet'],
-      env,
+      { env },
     );
     expect(enq.code).toBe(0);
-    const status = await runCli(['status', 'pending'], env);
+    const status = await runCli(['status', 'pending'], { env });
     expect(status.code).toBe(0);
     expect(status.stdout).toMatch(/0 \/ 350 done/);
     expect(status.stdout).toMatch(/running/);
-    const col = await runCli(['collect', 'pending', '--no-wait'], env);
+    const col = await runCli(['collect', 'pending', '--no-wait'], { env });
     expect(col.code).toBe(1);
     expect(col.stderr).toMatch(
       /^exoscope: scan pending is not finished: 0\/4 chunks done/,
     );
     expect(col.stdout).toBe('');
-    const missing = await runCli(['status', 'nope'], env);
+    const missing = await runCli(['status', 'nope'], { env });
     expect(missing.code).toBe(1);
     expect(missing.stderr).toMatch(/no scan 'nope'/);
   });

@@ -1,109 +1,61 @@
 /**
- * Robustness, queue and infrastructure (issue #5, items 20–25): Redis gone
- * at start and mid-scan, workers killed, jobs delivered twice, enqueue run
- * again, Redis out of memory, a password in the URL. Issue #16: `collect`
- * whose output fails (a full disk, a reader that stops reading), Redis
- * restarted without persistence mid-scan, names `status` prints. The built CLI against
- * the shared test Redis (a fresh key prefix per test) or a private
- * `redis-server` on its own port, and the fake DNS server.
+ * Redis and workers failing under the distributed commands: Redis gone at
+ * start and mid-scan, workers killed, jobs delivered twice, enqueue run
+ * again, Redis out of memory, a password in the URL, `collect` whose output
+ * fails (a full disk, a reader that stops reading), Redis restarted without
+ * persistence mid-scan, names `status` prints. The built CLI against the
+ * shared test Redis (a fresh key prefix per test) or a private
+ * `redis-server` on an ephemeral port, and the fake DNS server.
  */
 import { execFileSync } from 'node:child_process';
-import type { ChildProcess } from 'node:child_process';
+
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { Redis } from 'ioredis';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openChunkQueue } from '../../src/queue/chunk-queue.js';
 import { isChunkJobData } from '../../src/queue/chunk-codec.js';
 import { chunkJobId } from '../../src/queue/scan-keys.js';
-import type { FakeDnsServer } from '../helpers/dns-server.js';
+
+import { startCli, runCli, runCliToFile, waitFor } from '../helpers/cli.js';
+import type { LiveCli } from '../helpers/cli.js';
+import { smallTmpfs } from '../helpers/temp-dir.js';
+
+import { RAW_CONTROL, expectOneLineError } from '../helpers/output-checks.js';
+import { dnsArgs } from '../helpers/fake-dns.js';
 import {
   REDIS_URL,
-  dnsFlags,
-  dropPrefix,
   freshPrefix,
+  dropPrefix,
   inputCsv,
-  runCli,
-  spawnCli,
-  startDns,
-  tempDir,
-  testRedis,
-  until,
-  waitExit,
-} from '../integration/queue-fixture.js';
-import type { SpawnedCli, TempDir } from '../integration/queue-fixture.js';
-import {
-  RAW_CONTROL,
-  expectOneLineError,
-  runCliToFile,
-  smallTmpfs,
-} from './helpers.js';
-import { startPrivateRedis } from './redis-server.js';
-import type { PrivateRedis } from './redis-server.js';
+  QUEUE_DNS_TIMEOUT_MS,
+} from '../helpers/queue-world.js';
+import { useQueueWorld } from '../helpers/queue-world.js';
 
-let dns: FakeDnsServer;
-let shared: Redis;
-let dir: TempDir;
-const prefixes: string[] = [];
-const servers: PrivateRedis[] = [];
-const children: ChildProcess[] = [];
-
-beforeAll(async () => {
-  dns = await startDns();
-  shared = testRedis();
-  dir = tempDir();
-});
-
-afterEach(async () => {
-  for (const child of children.splice(0)) {
-    if (child.exitCode === null && child.signalCode === null) {
-      child.kill('SIGKILL');
-    }
-  }
-  for (const server of servers.splice(0)) await server.stop();
-  while (prefixes.length > 0)
-    await dropPrefix(shared, prefixes.pop() as string);
-});
-
-afterAll(async () => {
-  await dns?.close();
-  await shared?.quit();
-  dir?.remove();
-});
-
-/** Env of a test on the shared Redis, under a prefix of its own. */
-function sharedEnv(): { EXOSCOPE_PREFIX: string; REDIS_URL: string } {
-  const p = freshPrefix();
-  prefixes.push(p);
-  return { EXOSCOPE_PREFIX: p, REDIS_URL };
-}
-
-async function privateRedis(
-  config: string[] = [],
-  password?: string,
-): Promise<PrivateRedis> {
-  const server = await startPrivateRedis(config, password);
-  servers.push(server);
-  return server;
-}
+const world = useQueueWorld();
 
 /** A worker of the built CLI, killed after the test whatever happens. */
-function worker(env: NodeJS.ProcessEnv, extra: string[] = []): SpawnedCli {
-  const w = spawnCli(
-    ['worker', '--jobs', '2', ...dnsFlags(dns, 1000), ...extra],
-    env,
+function worker(env: NodeJS.ProcessEnv, extra: string[] = []): LiveCli {
+  const w = startCli(
+    ['worker', '--jobs', '2', ...dnsArgs(world.dns, 1000), ...extra],
+    { env, stdin: '' },
   );
-  children.push(w.process);
+  world.track(w);
   return w;
 }
 
 /** Stops a worker with SIGTERM; it must exit 0 after finishing its chunks. */
-async function stopWorker(w: SpawnedCli): Promise<string> {
+async function stopWorker(w: LiveCli): Promise<string> {
   // before `ready` it has no handler yet: SIGTERM would just end it
-  await until(() => / ready: /.test(w.output.stderr), 60_000, 'worker ready');
-  w.process.kill('SIGTERM');
-  const exit = await waitExit(w.process, w.output, 60_000);
+  await waitFor(
+    () => / ready: /.test(w.stderr()),
+    'worker ready',
+    undefined,
+    60_000,
+  );
+  w.child.kill('SIGTERM');
+  const exit = await w.done;
   expect({
     code: exit.code,
     signal: exit.signal,
@@ -121,10 +73,10 @@ async function enqueueSlow(
   rows: number,
   scan = 'slow',
 ): Promise<string> {
-  const input = dir.file(`${scan}-${rows}.csv`, inputCsv(rows, 5));
+  const input = world.dir.file(`${scan}-${rows}.csv`, inputCsv(rows, 5));
   const r = await runCli(
     ['enqueue', input, '--scan', scan, '--chunk-size', '5'],
-    env,
+    { env },
   );
   expect(r.stderr).toMatch(new RegExp(`${rows} rows in ${rows / 5} chunks`));
   expect(r.code).toBe(0);
@@ -137,8 +89,11 @@ async function collectAll(
   scan: string,
   rows: number,
 ): Promise<string> {
-  const out = join(dir.path, `${scan}-${freshPrefix()}.csv`);
-  const r = await runCli(['collect', scan, '-o', out], env, 120_000);
+  const out = join(world.dir.path, `${scan}-${freshPrefix()}.csv`);
+  const r = await runCli(['collect', scan, '-o', out], {
+    env,
+    timeoutMs: 120_000,
+  });
   expect(r.stderr).toMatch(new RegExp(`collected scan ${scan}: ${rows} rows`));
   expect(r.code).toBe(0);
   const csv = readFileSync(out, 'utf8');
@@ -156,17 +111,15 @@ function expectReadable(log: string): void {
   expect(log).not.toMatch(/\n\s+at |node:internal|unexpected error/);
 }
 
-describe('queue and infrastructure', { timeout: 240_000 }, () => {
-  it('#20 Redis down at start: enqueue fails in seconds with one line and queues nothing', async () => {
-    const server = await privateRedis();
+describe('Redis and workers failing', { timeout: 240_000 }, () => {
+  it('Redis down at start: enqueue fails in seconds with one line and queues nothing', async () => {
+    const server = await world.privateRedis();
     await server.kill();
-    const input = dir.file('down.csv', inputCsv(50));
+    const input = world.dir.file('down.csv', inputCsv(50));
     const started = Date.now();
-    const r = await runCli(
-      ['enqueue', input, '--redis', server.url],
-      {},
-      30_000,
-    );
+    const r = await runCli(['enqueue', input, '--redis', server.url], {
+      timeoutMs: 30_000,
+    });
     expect(Date.now() - started).toBeLessThan(20_000);
     expectOneLineError(
       r,
@@ -180,56 +133,57 @@ describe('queue and infrastructure', { timeout: 240_000 }, () => {
     expect(await server.client().dbsize()).toBe(0);
   });
 
-  it('#20 Redis down mid-scan: the worker reconnects and the scan finishes, every row once', async () => {
-    const server = await privateRedis();
+  it('Redis down mid-scan: the worker reconnects and the scan finishes, every row once', async () => {
+    const server = await world.privateRedis();
     const env = { REDIS_URL: server.url, EXOSCOPE_PREFIX: 'exo' };
     const rows = 60;
     await enqueueSlow(env, rows);
     const w = worker(env);
     const redis = server.client();
-    await until(
+    await waitFor(
       async () => (await redis.hlen('exo:scan:slow:results')) >= 2,
-      60_000,
       'two chunks done',
+      undefined,
+      60_000,
     );
     await server.kill();
-    await until(
-      () => /ECONNREFUSED|Connection is closed/.test(w.output.stderr),
-      30_000,
+    await waitFor(
+      () => /ECONNREFUSED|Connection is closed/.test(w.stderr()),
       'the worker to notice',
+      undefined,
+      30_000,
     );
     await new Promise((resolve) => setTimeout(resolve, 1500));
     await server.restart();
 
     await collectAll(env, 'slow', rows);
-    expect(w.process.exitCode).toBeNull(); // still running: no crash
+    expect(w.child.exitCode).toBeNull(); // still running: no crash
     const log = await stopWorker(w);
     expectReadable(log);
     expect(log).toMatch(/Redis: .*ECONNREFUSED/);
     expect(log).toMatch(/Redis: connection back/);
   });
 
-  it('#21 a worker killed with -9 mid-job and another stopped with SIGTERM: every row once', async () => {
-    const env = { ...sharedEnv(), EXOSCOPE_LOCK_MS: '1500' };
+  it('a worker killed with -9 mid-job and another stopped with SIGTERM: every row once', async () => {
+    const env = { ...world.env(), EXOSCOPE_LOCK_MS: '1500' };
     const rows = 40;
     await enqueueSlow(env, rows);
-    const queue = openChunkQueue(shared, env.EXOSCOPE_PREFIX);
+    const queue = openChunkQueue(world.redis, env.EXOSCOPE_PREFIX);
     try {
       const active = (n: number) => async () =>
         (await queue.getActiveCount()) >= n;
       const victim = worker(env);
-      await until(active(1), 60_000, 'an active chunk');
-      victim.process.kill('SIGKILL');
-      expect((await waitExit(victim.process, victim.output)).signal).toBe(
-        'SIGKILL',
-      );
+      await waitFor(active(1), 'an active chunk', undefined, 60_000);
+      victim.child.kill('SIGKILL');
+      expect((await victim.done).signal).toBe('SIGKILL');
       const stopped = worker(env);
-      await until(
-        () => /stalled/.test(stopped.output.stderr),
-        60_000,
+      await waitFor(
+        () => /stalled/.test(stopped.stderr()),
         'the killed worker’s chunk back in the queue',
+        undefined,
+        60_000,
       );
-      await until(active(1), 60_000, 'an active chunk');
+      await waitFor(active(1), 'an active chunk', undefined, 60_000);
       expect(await stopWorker(stopped)).toMatch(/SIGTERM: finishing/);
       const rescuer = worker(env);
       await collectAll(env, 'slow', rows);
@@ -239,19 +193,19 @@ describe('queue and infrastructure', { timeout: 240_000 }, () => {
     }
   });
 
-  it('#22 every chunk job delivered twice: no duplicate rows, the second run scans nothing', async () => {
-    const env = sharedEnv();
+  it('every chunk job delivered twice: no duplicate rows, the second run scans nothing', async () => {
+    const env = world.env();
     const prefix = env.EXOSCOPE_PREFIX;
-    const input = dir.file('twice.csv', inputCsv(120));
+    const input = world.dir.file('twice.csv', inputCsv(120));
     expect(
       (
         await runCli(
           ['enqueue', input, '--scan', 'twice', '--chunk-size', '20'],
-          env,
+          { env },
         )
       ).code,
     ).toBe(0);
-    const queue = openChunkQueue(shared, prefix);
+    const queue = openChunkQueue(world.redis, prefix);
     try {
       const jobs = (await queue.getJobs(['waiting']))
         .map((j) => j.data)
@@ -268,27 +222,30 @@ describe('queue and infrastructure', { timeout: 240_000 }, () => {
         });
       }
       const second = worker(env);
-      await until(
+      await waitFor(
         async () =>
           (await queue.getJobCountByTypes('waiting', 'active', 'delayed')) ===
           0,
-        60_000,
         'the second deliveries done',
+        undefined,
+        60_000,
       );
       expect(await stopWorker(second)).toMatch(/stopped: 0 chunks \(0 rows\)/);
-      expect(await shared.hlen(`${prefix}:scan:twice:results`)).toBe(6);
+      expect(await world.redis.hlen(`${prefix}:scan:twice:results`)).toBe(6);
       expect(await collectAll(env, 'twice', 120)).toBe(csv);
     } finally {
       await queue.close();
     }
   });
 
-  it('#23 enqueue run again on the same scan adds nothing, before and after it ran', async () => {
-    const env = sharedEnv();
-    const queue = openChunkQueue(shared, env.EXOSCOPE_PREFIX);
-    const input = dir.file('again.csv', inputCsv(100));
+  it('enqueue run again on the same scan adds nothing, before and after it ran', async () => {
+    const env = world.env();
+    const queue = openChunkQueue(world.redis, env.EXOSCOPE_PREFIX);
+    const input = world.dir.file('again.csv', inputCsv(100));
     const enqueue = () =>
-      runCli(['enqueue', input, '--scan', 'again', '--chunk-size', '20'], env);
+      runCli(['enqueue', input, '--scan', 'again', '--chunk-size', '20'], {
+        env,
+      });
     try {
       expect((await enqueue()).stderr).toMatch(
         /100 rows in 5 chunks, 5 added to the queue\n$/,
@@ -317,16 +274,16 @@ describe('queue and infrastructure', { timeout: 240_000 }, () => {
     }
   });
 
-  it('#24 Redis at maxmemory: enqueue says OOM and what to do; a worker that cannot store keeps running', async () => {
-    const server = await privateRedis([
+  it('Redis at maxmemory: enqueue says OOM and what to do; a worker that cannot store keeps running', async () => {
+    const server = await world.privateRedis([
       '--maxmemory',
       '2mb',
       '--maxmemory-policy',
       'noeviction',
     ]);
     const env = { REDIS_URL: server.url, EXOSCOPE_PREFIX: 'exo' };
-    const big = dir.file('big.csv', inputCsv(100_000));
-    const r = await runCli(['enqueue', big, '--scan', 'big'], env);
+    const big = world.dir.file('big.csv', inputCsv(100_000));
+    const r = await runCli(['enqueue', big, '--scan', 'big'], { env });
     expectOneLineError(
       r,
       1,
@@ -340,58 +297,61 @@ describe('queue and infrastructure', { timeout: 240_000 }, () => {
     await redis.flushall(); // the partly queued scan
     await enqueueSlow(env, 40);
     const w = worker({ ...env, EXOSCOPE_LOCK_MS: '1500' });
-    await until(
+    await waitFor(
       async () => (await redis.hlen('exo:scan:slow:results')) >= 1,
-      60_000,
       'a chunk stored',
+      undefined,
+      60_000,
     );
     await redis.config('SET', 'maxmemory', '1');
-    await until(
-      () => /out of memory/.test(w.output.stderr),
-      60_000,
+    await waitFor(
+      () => /out of memory/.test(w.stderr()),
       'the worker to hit OOM',
+      undefined,
+      60_000,
     );
     await new Promise((resolve) => setTimeout(resolve, 3000));
-    expect(w.process.exitCode).toBeNull();
-    expectReadable(w.output.stderr);
-    expect(w.output.stderr).toMatch(/raise Redis's maxmemory/);
+    expect(w.child.exitCode).toBeNull();
+    expectReadable(w.stderr());
+    expect(w.stderr()).toMatch(/raise Redis's maxmemory/);
     await redis.config('SET', 'maxmemory', '0'); // room again: the retries store
     await collectAll(env, 'slow', 40);
     await stopWorker(w);
   });
 
-  it('#24 an eviction policy other than noeviction: a loud warning at start of enqueue, worker and collect', async () => {
-    const server = await privateRedis(['--maxmemory-policy', 'allkeys-lru']);
+  it('an eviction policy other than noeviction: a loud warning at start of enqueue, worker and collect', async () => {
+    const server = await world.privateRedis([
+      '--maxmemory-policy',
+      'allkeys-lru',
+    ]);
     const env = { REDIS_URL: server.url, EXOSCOPE_PREFIX: 'exo' };
     const warning =
       /WARNING: Redis maxmemory-policy is 'allkeys-lru', not 'noeviction'/;
-    const input = dir.file('lru.csv', inputCsv(10));
-    const enq = await runCli(['enqueue', input, '--scan', 'lru'], env);
+    const input = world.dir.file('lru.csv', inputCsv(10));
+    const enq = await runCli(['enqueue', input, '--scan', 'lru'], { env });
     expect(enq.code).toBe(0);
     expect(enq.stderr).toMatch(warning);
     const w = worker(env);
     const col = await runCli(
-      ['collect', 'lru', '-o', join(dir.path, 'lru.out.csv')],
-      env,
-      60_000,
+      ['collect', 'lru', '-o', join(world.dir.path, 'lru.out.csv')],
+      { env, timeoutMs: 60_000 },
     );
     expect(col.code).toBe(0);
     expect(col.stderr).toMatch(warning);
     expect(await stopWorker(w)).toMatch(warning);
   });
 
-  it('#25 the Redis password never appears in logs, errors or status output', async () => {
+  it('the Redis password never appears in logs, errors or status output', async () => {
     const secret = 'Pa55-w0rd-Sekrit';
-    const server = await privateRedis([], secret);
+    const server = await world.privateRedis([], secret);
     const wrong = server.url.replace(secret, `${secret}-wrong`);
-    const input = dir.file('secret.csv', inputCsv(20));
+    const input = world.dir.file('secret.csv', inputCsv(20));
     const outputs: string[] = [];
     const run = async (args: string[], url: string, code: number) => {
-      const r = await runCli(
-        [...args, '--redis', url],
-        { EXOSCOPE_PREFIX: 'exo' },
-        60_000,
-      );
+      const r = await runCli([...args, '--redis', url], {
+        env: { EXOSCOPE_PREFIX: 'exo' },
+        timeoutMs: 60_000,
+      });
       outputs.push(r.stdout + r.stderr);
       expect({ args, code: r.code }).toEqual({ args, code });
       return r;
@@ -403,7 +363,7 @@ describe('queue and infrastructure', { timeout: 240_000 }, () => {
       ['enqueue', input],
       ['status', 's'],
       ['collect', 's', '--no-wait'],
-      ['worker', ...dnsFlags(dns)],
+      ['worker', ...dnsArgs(world.dns, QUEUE_DNS_TIMEOUT_MS)],
     ]) {
       const r = await run(args, wrong, 1);
       expect(r.stderr).toMatch(/WRONGPASS/);
@@ -411,29 +371,32 @@ describe('queue and infrastructure', { timeout: 240_000 }, () => {
     }
     // a worker that loses its Redis logs its reconnects, password-free (the
     // scan is collected first: whether a restart mid-chunk is survived is
-    // #20's, and its recovery can take a lock period)
+    // the mid-scan restart test's, and its recovery can take a lock period)
     const w = worker({ REDIS_URL: server.url, EXOSCOPE_PREFIX: 'exo' });
-    await until(
-      () => /ready: redis:\/\/:\*\*\*@/.test(w.output.stderr),
-      60_000,
+    await waitFor(
+      () => /ready: redis:\/\/:\*\*\*@/.test(w.stderr()),
       'the worker ready',
+      undefined,
+      60_000,
     );
     await run(
-      ['collect', 's', '-o', join(dir.path, 'secret.out.csv')],
+      ['collect', 's', '-o', join(world.dir.path, 'secret.out.csv')],
       server.url,
       0,
     );
     await server.kill();
-    await until(
-      () => /ECONNREFUSED/.test(w.output.stderr),
-      30_000,
+    await waitFor(
+      () => /ECONNREFUSED/.test(w.stderr()),
       'the worker to notice',
+      undefined,
+      30_000,
     );
     await server.restart();
-    await until(
-      () => /connection back/.test(w.output.stderr),
-      30_000,
+    await waitFor(
+      () => /connection back/.test(w.stderr()),
       'the worker to reconnect',
+      undefined,
+      30_000,
     );
     outputs.push(await stopWorker(w));
     for (const text of outputs) expect(text).not.toContain(secret);
@@ -446,18 +409,21 @@ async function finishedScan(
   scan: string,
   rows: number,
 ): Promise<void> {
-  const input = dir.file(`${scan}.csv`, inputCsv(rows));
-  const r = await runCli(['enqueue', input, '--scan', scan], env);
+  const input = world.dir.file(`${scan}.csv`, inputCsv(rows));
+  const r = await runCli(['enqueue', input, '--scan', scan], { env });
   expect(r.code).toBe(0);
-  const w = spawnCli(['worker', ...dnsFlags(dns)], env);
-  children.push(w.process);
+  const w = startCli(['worker', ...dnsArgs(world.dns, QUEUE_DNS_TIMEOUT_MS)], {
+    env,
+    stdin: '',
+  });
+  world.track(w);
   const status = async (): Promise<boolean> =>
     /rows: +[\d,]+ \/ [\d,]+ done \(100\.0 %\)/.test(
-      (await runCli(['status', scan], env)).stdout,
+      (await runCli(['status', scan], { env })).stdout,
     );
-  await until(status, 120_000, 'the scan to finish');
-  w.process.kill('SIGTERM');
-  await waitExit(w.process, w.output);
+  await waitFor(status, 'the scan to finish', undefined, 120_000);
+  w.child.kill('SIGTERM');
+  await w.done;
 }
 
 /** The one line a lost scan must give, whichever command notices. */
@@ -465,10 +431,10 @@ const KEYS_GONE =
   /^exoscope: scan lost: its keys disappeared from Redis \(Redis restarted without persistence, or they were deleted\); re-run `exoscope enqueue` on the same input with --scan lost, or run Redis with appendonly yes$/m;
 
 describe(
-  'robustness: collect output and Redis loss (issue #16)',
+  'collect output and Redis loss',
   { timeout: 240_000 },
   () => {
-    describe('#16.1 collect to an output that fails', () => {
+    describe('collect to an output that fails', () => {
       let env: NodeJS.ProcessEnv;
       const keep = ['--keep', '600'];
       // one scan for the three (not in `prefixes`: kept until the last)
@@ -476,7 +442,7 @@ describe(
         env = { EXOSCOPE_PREFIX: freshPrefix(), REDIS_URL };
         await finishedScan(env, 'full', 2000);
       }, 240_000);
-      afterAll(() => dropPrefix(shared, env.EXOSCOPE_PREFIX as string));
+      afterAll(() => dropPrefix(world.redis, env.EXOSCOPE_PREFIX as string));
 
       it('stdout or -o on /dev/full: one line naming the error, exit 1', async () => {
         const toStdout = await runCliToFile(
@@ -491,7 +457,7 @@ describe(
         );
         const toDevice = await runCli(
           ['collect', 'full', '-o', '/dev/full', ...keep],
-          env,
+          { env },
         );
         expectOneLineError(toDevice, 1, /cannot write \/dev\/full: ENOSPC/);
       });
@@ -500,14 +466,16 @@ describe(
         const fs = smallTmpfs();
         if (fs === null) return; // not root: /dev/full is the proof
         try {
-          const out = join(fs.dir, 'full.csv');
-          const r = await runCli(['collect', 'full', '-o', out, ...keep], env);
+          const out = join(fs.path, 'full.csv');
+          const r = await runCli(['collect', 'full', '-o', out, ...keep], {
+            env,
+          });
           expectOneLineError(
             r,
             1,
             /full\.csv: ENOSPC: no space left on device/,
           );
-          expect(readdirSync(fs.dir)).toEqual([]);
+          expect(readdirSync(fs.path)).toEqual([]);
         } finally {
           fs.remove();
         }
@@ -515,19 +483,23 @@ describe(
 
       it('a FIFO whose reader stops reading: SIGINT and SIGTERM still end the run at once', async () => {
         for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-          const fifo = join(dir.path, `stuck-${signal}`);
+          const fifo = join(world.dir.path, `stuck-${signal}`);
           execFileSync('mkfifo', [fifo]);
-          const c = spawnCli(['collect', 'full', '-o', fifo, ...keep], env);
-          children.push(c.process);
+          const c = startCli(['collect', 'full', '-o', fifo, ...keep], {
+            env,
+            stdin: '',
+          });
+          world.track(c);
           const reader = await open(fifo, 'r');
           try {
-            await until(
-              () => pipeFull(c.process.pid as number),
-              60_000,
+            await waitFor(
+              () => pipeFull(c.child.pid as number),
               'the pipe to fill up',
+              undefined,
+              60_000,
             );
-            c.process.kill(signal);
-            const r = await waitExit(c.process, c.output, 30_000);
+            c.child.kill(signal);
+            const r = await c.done;
             // the interruption, then how to resume (issue 19): no trace
             expect(r.code).toBe(130);
             expect(r.stderr.trim().split('\n')).toEqual([
@@ -541,18 +513,17 @@ describe(
       });
     });
 
-    it('#16.3 scan --redis and collect when Redis restarts without persistence: one line saying the keys are gone and what to do, exit 1', async () => {
+    it('scan --redis and collect when Redis restarts without persistence: one line saying the keys are gone and what to do, exit 1', async () => {
       // Not the default of startPrivateRedis: no append-only file, so a
       // restart comes back empty.
-      const server = await startPrivateRedis(['--appendonly', 'no']);
-      servers.push(server);
+      const server = await world.privateRedis(['--appendonly', 'no']);
       const env = { EXOSCOPE_PREFIX: 'exo' };
       const redis = server.client();
-      const input = dir.file('lost.csv', inputCsv(200, 5));
+      const input = world.dir.file('lost.csv', inputCsv(200, 5));
       const chunksDone = async (): Promise<boolean> =>
         (await redis.hlen('exo:scan:lost:results')) >= 2;
 
-      const scan = spawnCli(
+      const scan = startCli(
         [
           'scan',
           input,
@@ -562,53 +533,62 @@ describe(
           'lost',
           '--chunk-size',
           '5',
-          ...dnsFlags(dns, 1000),
+          ...dnsArgs(world.dns, 1000),
         ],
-        env,
+        { env, stdin: '' },
       );
-      children.push(scan.process);
-      await until(chunksDone, 60_000, 'two chunks done');
+      world.track(scan);
+      await waitFor(chunksDone, 'two chunks done', undefined, 60_000);
       await server.kill();
       await server.restart();
-      const r = await waitExit(scan.process, scan.output, 30_000);
+      const r = await scan.done;
       expectOneLineError(r, 1, KEYS_GONE);
 
       // collect, with a worker of its own, the same way
       const enq = await runCli(
         ['enqueue', input, '--scan', 'lost', '--chunk-size', '5'],
-        { ...env, REDIS_URL: server.url },
+        { env: { ...env, REDIS_URL: server.url } },
       );
       expect(enq.code).toBe(0);
-      const w = spawnCli(['worker', ...dnsFlags(dns, 1000)], {
-        ...env,
-        REDIS_URL: server.url,
-      });
-      children.push(w.process);
-      const c = spawnCli(
-        ['collect', 'lost', '-o', join(dir.path, 'lost.out')],
-        {
+      const w = startCli(['worker', ...dnsArgs(world.dns, 1000)], {
+        env: {
           ...env,
           REDIS_URL: server.url,
         },
+        stdin: '',
+      });
+      world.track(w);
+      const c = startCli(
+        ['collect', 'lost', '-o', join(world.dir.path, 'lost.out')],
+        {
+          env: {
+            ...env,
+            REDIS_URL: server.url,
+          },
+          stdin: '',
+        },
       );
-      children.push(c.process);
-      await until(chunksDone, 60_000, 'two chunks done');
+      world.track(c);
+      await waitFor(chunksDone, 'two chunks done', undefined, 60_000);
       await server.kill();
       await server.restart();
-      const collected = await waitExit(c.process, c.output, 60_000);
+      const collected = await c.done;
       expectOneLineError(collected, 1, KEYS_GONE);
-      expect(existsSync(join(dir.path, 'lost.out'))).toBe(false);
-      expect(readdirSync(dir.path).filter((n) => n.endsWith('.tmp'))).toEqual(
-        [],
-      );
+      expect(existsSync(join(world.dir.path, 'lost.out'))).toBe(false);
+      expect(
+        readdirSync(world.dir.path).filter((n) => n.endsWith('.tmp')),
+      ).toEqual([]);
     });
 
-    it('#16.10 status prints a hostile input file name escaped', async () => {
-      const env = sharedEnv();
-      const input = dir.file('evil\x1b]0;owned\x07\x1b[2J.csv', inputCsv(3));
-      const r = await runCli(['enqueue', input, '--scan', 'names'], env);
+    it('status prints a hostile input file name escaped', async () => {
+      const env = world.env();
+      const input = world.dir.file(
+        'evil\x1b]0;owned\x07\x1b[2J.csv',
+        inputCsv(3),
+      );
+      const r = await runCli(['enqueue', input, '--scan', 'names'], { env });
       expect(r.code).toBe(0);
-      const status = await runCli(['status', 'names'], env);
+      const status = await runCli(['status', 'names'], { env });
       expect(status.code).toBe(0);
       expect(status.stdout).toContain('evil\\x1b]0;owned\\x07\\x1b[2J.csv');
       expect(status.stdout).not.toMatch(RAW_CONTROL);
