@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
@@ -5,7 +6,11 @@ export default defineConfig({
     include: ['test/**/*.test.ts'],
     testTimeout: 60_000,
     hookTimeout: 180_000,
-    // integration and end-to-end suites start servers on fixed loopback ports
-    fileParallelism: false,
+    // Files run side by side: every server a test starts listens on a port
+    // the OS hands out, and every test keeps to Redis keys of its own. Most
+    // integration tests wait on child processes and deadlines, so one file
+    // more than there are cores keeps the cores busy.
+    fileParallelism: true,
+    maxWorkers: availableParallelism() + 1,
   },
 });
