@@ -3,7 +3,6 @@ import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
   test: {
-    include: ['test/**/*.test.ts'],
     testTimeout: 60_000,
     hookTimeout: 180_000,
     // Files run side by side: every server a test starts listens on a port
@@ -12,5 +11,26 @@ export default defineConfig({
     // more than there are cores keeps the cores busy.
     fileParallelism: true,
     maxWorkers: availableParallelism() + 1,
+    // No module state is shared between test files (the core has none, the
+    // helpers none), so a worker keeps its imports from one file to the next
+    // instead of loading and transforming them again for every file.
+    isolate: false,
+    projects: [
+      {
+        extends: true,
+        test: {
+          name: 'unit',
+          include: ['test/unit/**/*.test.ts'],
+          pool: 'threads',
+        },
+      },
+      {
+        extends: true,
+        test: {
+          name: 'integration',
+          include: ['test/integration/**/*.test.ts', 'test/e2e/**/*.test.ts'],
+        },
+      },
+    ],
   },
 });

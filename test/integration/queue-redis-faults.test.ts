@@ -430,171 +430,163 @@ async function finishedScan(
 const KEYS_GONE =
   /^exoscope: scan lost: its keys disappeared from Redis \(Redis restarted without persistence, or they were deleted\); re-run `exoscope enqueue` on the same input with --scan lost, or run Redis with appendonly yes$/m;
 
-describe(
-  'collect output and Redis loss',
-  { timeout: 240_000 },
-  () => {
-    describe('collect to an output that fails', () => {
-      let env: NodeJS.ProcessEnv;
-      const keep = ['--keep', '600'];
-      // one scan for the three (not in `prefixes`: kept until the last)
-      beforeAll(async () => {
-        env = { EXOSCOPE_PREFIX: freshPrefix(), REDIS_URL };
-        await finishedScan(env, 'full', 2000);
-      }, 240_000);
-      afterAll(() => dropPrefix(world.redis, env.EXOSCOPE_PREFIX as string));
+describe('collect output and Redis loss', { timeout: 240_000 }, () => {
+  describe('collect to an output that fails', () => {
+    let env: NodeJS.ProcessEnv;
+    const keep = ['--keep', '600'];
+    // one scan for the three (not in `prefixes`: kept until the last)
+    beforeAll(async () => {
+      env = { EXOSCOPE_PREFIX: freshPrefix(), REDIS_URL };
+      await finishedScan(env, 'full', 2000);
+    }, 240_000);
+    afterAll(() => dropPrefix(world.redis, env.EXOSCOPE_PREFIX as string));
 
-      it('stdout or -o on /dev/full: one line naming the error, exit 1', async () => {
-        const toStdout = await runCliToFile(
-          ['collect', 'full', ...keep],
-          '/dev/full',
-          { env },
-        );
-        expectOneLineError(
-          toStdout,
-          1,
-          /^exoscope: cannot write stdout: ENOSPC: no space left on device$/m,
-        );
-        const toDevice = await runCli(
-          ['collect', 'full', '-o', '/dev/full', ...keep],
-          { env },
-        );
-        expectOneLineError(toDevice, 1, /cannot write \/dev\/full: ENOSPC/);
-      });
-
-      it('-o on a full file system: one line, exit 1, no temporary file left', async () => {
-        const fs = smallTmpfs();
-        if (fs === null) return; // not root: /dev/full is the proof
-        try {
-          const out = join(fs.path, 'full.csv');
-          const r = await runCli(['collect', 'full', '-o', out, ...keep], {
-            env,
-          });
-          expectOneLineError(
-            r,
-            1,
-            /full\.csv: ENOSPC: no space left on device/,
-          );
-          expect(readdirSync(fs.path)).toEqual([]);
-        } finally {
-          fs.remove();
-        }
-      });
-
-      it('a FIFO whose reader stops reading: SIGINT and SIGTERM still end the run at once', async () => {
-        for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-          const fifo = join(world.dir.path, `stuck-${signal}`);
-          execFileSync('mkfifo', [fifo]);
-          const c = startCli(['collect', 'full', '-o', fifo, ...keep], {
-            env,
-            stdin: '',
-          });
-          world.track(c);
-          const reader = await open(fifo, 'r');
-          try {
-            await waitFor(
-              () => pipeFull(c.child.pid as number),
-              'the pipe to fill up',
-              undefined,
-              60_000,
-            );
-            c.child.kill(signal);
-            const r = await c.done;
-            // the interruption, then how to resume (issue 19): no trace
-            expect(r.code).toBe(130);
-            expect(r.stderr.trim().split('\n')).toEqual([
-              expect.stringMatching(/interrupted; nothing written/),
-              expect.stringMatching(/to resume: run `exoscope collect full`/),
-            ]);
-          } finally {
-            await reader.close();
-          }
-        }
-      });
+    it('stdout or -o on /dev/full: one line naming the error, exit 1', async () => {
+      const toStdout = await runCliToFile(
+        ['collect', 'full', ...keep],
+        '/dev/full',
+        { env },
+      );
+      expectOneLineError(
+        toStdout,
+        1,
+        /^exoscope: cannot write stdout: ENOSPC: no space left on device$/m,
+      );
+      const toDevice = await runCli(
+        ['collect', 'full', '-o', '/dev/full', ...keep],
+        { env },
+      );
+      expectOneLineError(toDevice, 1, /cannot write \/dev\/full: ENOSPC/);
     });
 
-    it('scan --redis and collect when Redis restarts without persistence: one line saying the keys are gone and what to do, exit 1', async () => {
-      // Not the default of startPrivateRedis: no append-only file, so a
-      // restart comes back empty.
-      const server = await world.privateRedis(['--appendonly', 'no']);
-      const env = { EXOSCOPE_PREFIX: 'exo' };
-      const redis = server.client();
-      const input = world.dir.file('lost.csv', inputCsv(200, 5));
-      const chunksDone = async (): Promise<boolean> =>
-        (await redis.hlen('exo:scan:lost:results')) >= 2;
+    it('-o on a full file system: one line, exit 1, no temporary file left', async () => {
+      const fs = smallTmpfs();
+      if (fs === null) return; // not root: /dev/full is the proof
+      try {
+        const out = join(fs.path, 'full.csv');
+        const r = await runCli(['collect', 'full', '-o', out, ...keep], {
+          env,
+        });
+        expectOneLineError(r, 1, /full\.csv: ENOSPC: no space left on device/);
+        expect(readdirSync(fs.path)).toEqual([]);
+      } finally {
+        fs.remove();
+      }
+    });
 
-      const scan = startCli(
-        [
-          'scan',
-          input,
-          '--redis',
-          server.url,
-          '--scan',
-          'lost',
-          '--chunk-size',
-          '5',
-          ...dnsArgs(world.dns, 1000),
-        ],
-        { env, stdin: '' },
-      );
-      world.track(scan);
-      await waitFor(chunksDone, 'two chunks done', undefined, 60_000);
-      await server.kill();
-      await server.restart();
-      const r = await scan.done;
-      expectOneLineError(r, 1, KEYS_GONE);
+    it('a FIFO whose reader stops reading: SIGINT and SIGTERM still end the run at once', async () => {
+      for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+        const fifo = join(world.dir.path, `stuck-${signal}`);
+        execFileSync('mkfifo', [fifo]);
+        const c = startCli(['collect', 'full', '-o', fifo, ...keep], {
+          env,
+          stdin: '',
+        });
+        world.track(c);
+        const reader = await open(fifo, 'r');
+        try {
+          await waitFor(
+            () => pipeFull(c.child.pid as number),
+            'the pipe to fill up',
+            undefined,
+            60_000,
+          );
+          c.child.kill(signal);
+          const r = await c.done;
+          // the interruption, then how to resume (issue 19): no trace
+          expect(r.code).toBe(130);
+          expect(r.stderr.trim().split('\n')).toEqual([
+            expect.stringMatching(/interrupted; nothing written/),
+            expect.stringMatching(/to resume: run `exoscope collect full`/),
+          ]);
+        } finally {
+          await reader.close();
+        }
+      }
+    });
+  });
 
-      // collect, with a worker of its own, the same way
-      const enq = await runCli(
-        ['enqueue', input, '--scan', 'lost', '--chunk-size', '5'],
-        { env: { ...env, REDIS_URL: server.url } },
-      );
-      expect(enq.code).toBe(0);
-      const w = startCli(['worker', ...dnsArgs(world.dns, 1000)], {
+  it('scan --redis and collect when Redis restarts without persistence: one line saying the keys are gone and what to do, exit 1', async () => {
+    // Not the default of startPrivateRedis: no append-only file, so a
+    // restart comes back empty.
+    const server = await world.privateRedis(['--appendonly', 'no']);
+    const env = { EXOSCOPE_PREFIX: 'exo' };
+    const redis = server.client();
+    const input = world.dir.file('lost.csv', inputCsv(200, 5));
+    const chunksDone = async (): Promise<boolean> =>
+      (await redis.hlen('exo:scan:lost:results')) >= 2;
+
+    const scan = startCli(
+      [
+        'scan',
+        input,
+        '--redis',
+        server.url,
+        '--scan',
+        'lost',
+        '--chunk-size',
+        '5',
+        ...dnsArgs(world.dns, 1000),
+      ],
+      { env, stdin: '' },
+    );
+    world.track(scan);
+    await waitFor(chunksDone, 'two chunks done', undefined, 60_000);
+    await server.kill();
+    await server.restart();
+    const r = await scan.done;
+    expectOneLineError(r, 1, KEYS_GONE);
+
+    // collect, with a worker of its own, the same way
+    const enq = await runCli(
+      ['enqueue', input, '--scan', 'lost', '--chunk-size', '5'],
+      { env: { ...env, REDIS_URL: server.url } },
+    );
+    expect(enq.code).toBe(0);
+    const w = startCli(['worker', ...dnsArgs(world.dns, 1000)], {
+      env: {
+        ...env,
+        REDIS_URL: server.url,
+      },
+      stdin: '',
+    });
+    world.track(w);
+    const c = startCli(
+      ['collect', 'lost', '-o', join(world.dir.path, 'lost.out')],
+      {
         env: {
           ...env,
           REDIS_URL: server.url,
         },
         stdin: '',
-      });
-      world.track(w);
-      const c = startCli(
-        ['collect', 'lost', '-o', join(world.dir.path, 'lost.out')],
-        {
-          env: {
-            ...env,
-            REDIS_URL: server.url,
-          },
-          stdin: '',
-        },
-      );
-      world.track(c);
-      await waitFor(chunksDone, 'two chunks done', undefined, 60_000);
-      await server.kill();
-      await server.restart();
-      const collected = await c.done;
-      expectOneLineError(collected, 1, KEYS_GONE);
-      expect(existsSync(join(world.dir.path, 'lost.out'))).toBe(false);
-      expect(
-        readdirSync(world.dir.path).filter((n) => n.endsWith('.tmp')),
-      ).toEqual([]);
-    });
+      },
+    );
+    world.track(c);
+    await waitFor(chunksDone, 'two chunks done', undefined, 60_000);
+    await server.kill();
+    await server.restart();
+    const collected = await c.done;
+    expectOneLineError(collected, 1, KEYS_GONE);
+    expect(existsSync(join(world.dir.path, 'lost.out'))).toBe(false);
+    expect(
+      readdirSync(world.dir.path).filter((n) => n.endsWith('.tmp')),
+    ).toEqual([]);
+  });
 
-    it('status prints a hostile input file name escaped', async () => {
-      const env = world.env();
-      const input = world.dir.file(
-        'evil\x1b]0;owned\x07\x1b[2J.csv',
-        inputCsv(3),
-      );
-      const r = await runCli(['enqueue', input, '--scan', 'names'], { env });
-      expect(r.code).toBe(0);
-      const status = await runCli(['status', 'names'], { env });
-      expect(status.code).toBe(0);
-      expect(status.stdout).toContain('evil\\x1b]0;owned\\x07\\x1b[2J.csv');
-      expect(status.stdout).not.toMatch(RAW_CONTROL);
-    });
-  },
-);
+  it('status prints a hostile input file name escaped', async () => {
+    const env = world.env();
+    const input = world.dir.file(
+      'evil\x1b]0;owned\x07\x1b[2J.csv',
+      inputCsv(3),
+    );
+    const r = await runCli(['enqueue', input, '--scan', 'names'], { env });
+    expect(r.code).toBe(0);
+    const status = await runCli(['status', 'names'], { env });
+    expect(status.code).toBe(0);
+    expect(status.stdout).toContain('evil\\x1b]0;owned\\x07\\x1b[2J.csv');
+    expect(status.stdout).not.toMatch(RAW_CONTROL);
+  });
+});
 
 /**
  * Whether process `pid` has written nearly a pipe's capacity (64 KiB on
