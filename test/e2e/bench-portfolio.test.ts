@@ -1,4 +1,3 @@
-import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'csv-parse/sync';
@@ -8,7 +7,7 @@ import { groundTruth, startBenchFixture } from '../helpers/bench-fixture.js';
 import type { BenchFixture } from '../helpers/bench-fixture.js';
 
 import { VARIANTS } from '../../scripts/portfolio/variants.js';
-import { CLI, startCli, runCli } from '../helpers/cli.js';
+import { startCli, runCli } from '../helpers/cli.js';
 import {
   REDIS_URL,
   freshPrefix,
@@ -30,14 +29,15 @@ beforeAll(async () => {
 });
 afterAll(() => fixture?.stop());
 
-function scan(
-  server: string,
-  out: string,
-): { rows: Record<string, string>[]; stderr: string } {
-  const run = spawnSync(
-    process.execPath,
+interface ScanResult {
+  out: string;
+  rows: Record<string, string>[];
+  stderr: string;
+}
+
+async function scan(server: string, out: string): Promise<ScanResult> {
+  const run = await runCli(
     [
-      CLI,
       'scan',
       join(fixture.dir, 'domains.csv'),
       '--resolver',
@@ -46,15 +46,22 @@ function scan(
       out,
       '--force',
     ],
-    { encoding: 'utf8', timeout: 300_000 },
+    { timeoutMs: 300_000 },
   );
   expect(run.stderr).not.toMatch(/unexpected error|at .*\.js:\d+/);
-  expect(run.status).toBe(0);
+  expect(run.code).toBe(0);
   const rows = parse(readFileSync(out), { columns: true }) as Record<
     string,
     string
   >[];
-  return { rows, stderr: run.stderr };
+  return { out, rows, stderr: run.stderr };
+}
+
+let recursorRun: Promise<ScanResult> | undefined;
+/** The scan through the recursor: run once, read by the tests that need it. */
+function recursorScan(): Promise<ScanResult> {
+  recursorRun ??= scan(fixture.recursor, join(fixture.dir, 'out-recursor.csv'));
+  return recursorRun;
 }
 
 function mismatches(rows: Record<string, string>[]): string[] {
@@ -90,17 +97,14 @@ describe('end to end on a generated portfolio', () => {
     expect(missing.map((v) => v.id)).toEqual([]);
   });
 
-  it('matches the ground truth through the recursor (Unbound)', () => {
-    const { rows, stderr } = scan(
-      fixture.recursor,
-      join(fixture.dir, 'out-recursor.csv'),
-    );
+  it('matches the ground truth through the recursor (Unbound)', async () => {
+    const { rows, stderr } = await recursorScan();
     expect(mismatches(rows)).toEqual([]);
     expect(stderr).toMatch(new RegExp(`scanned ${COUNT} rows`));
   });
 
-  it('matches the ground truth straight from the authoritative server (Knot)', () => {
-    const { rows } = scan(
+  it('matches the ground truth straight from the authoritative server (Knot)', async () => {
+    const { rows } = await scan(
       fixture.authoritative,
       join(fixture.dir, 'out-auth.csv'),
     );
@@ -119,13 +123,8 @@ describe('end to end on a generated portfolio', () => {
     });
 
     it('enqueue + 2 workers + collect write the bytes of scan', async () => {
-      const reference = join(fixture.dir, 'out-reference.csv');
+      const reference = (await recursorScan()).out;
       const dns = ['--resolver', fixture.recursor];
-      const ref = await runCli(
-        ['scan', join(fixture.dir, 'domains.csv'), '-o', reference, ...dns],
-        { timeoutMs: 300_000 },
-      );
-      expect(ref.code).toBe(0);
 
       const env = { EXOSCOPE_PREFIX: prefix, REDIS_URL };
       const enq = await runCli(

@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { REPO, waitFor } from '../helpers/cli.js';
+import { freePort } from '../helpers/free-port.js';
 import { tempDir } from '../helpers/temp-dir.js';
 import type { TempDir } from '../helpers/temp-dir.js';
 
@@ -97,10 +98,11 @@ describe("Redis's start script (docker/redis-start.sh)", () => {
   let dir: TempDir;
   let redis: Redis | undefined;
   let pid: number | undefined;
-  const port = 6390 + Math.floor(Math.random() * 500);
+  let port: number;
 
-  beforeAll(() => {
+  beforeAll(async () => {
     dir = tempDir();
+    port = await freePort();
   });
   afterAll(async () => {
     redis?.disconnect();

@@ -22,7 +22,11 @@ import { startCli, runCli, runCliToFile, waitFor } from '../helpers/cli.js';
 import type { LiveCli } from '../helpers/cli.js';
 import { smallTmpfs } from '../helpers/temp-dir.js';
 
-import { RAW_CONTROL, expectOneLineError } from '../helpers/output-checks.js';
+import {
+  RAW_CONTROL,
+  expectOneLineError,
+  tempFiles,
+} from '../helpers/output-checks.js';
 import { dnsArgs } from '../helpers/fake-dns.js';
 import {
   REDIS_URL,
@@ -562,7 +566,14 @@ describe('collect output and Redis loss', { timeout: 240_000 }, () => {
       },
     );
     world.track(c);
-    await waitFor(chunksDone, 'two chunks done', undefined, 60_000);
+    // collect must have found the scan (it then writes its temporary file)
+    // before Redis loses it: else it rightly says there is no such scan
+    await waitFor(
+      async () => (await chunksDone()) && tempFiles(world.dir.path).length > 0,
+      'two chunks done and collect writing',
+      c,
+      60_000,
+    );
     await server.kill();
     await server.restart();
     const collected = await c.done;
