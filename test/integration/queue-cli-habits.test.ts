@@ -17,8 +17,8 @@ import {
   REDIS_URL,
   keysUnder,
   QUEUE_DNS_TIMEOUT_MS,
+  useQueueWorld,
 } from '../helpers/queue-world.js';
-import { useQueueWorld } from '../helpers/queue-world.js';
 
 const world = useQueueWorld();
 

@@ -21,8 +21,8 @@ import {
   REDIS_URL,
   inputCsv,
   QUEUE_DNS_TIMEOUT_MS,
+  useQueueWorld,
 } from '../helpers/queue-world.js';
-import { useQueueWorld } from '../helpers/queue-world.js';
 
 const world = useQueueWorld();
 

@@ -34,8 +34,8 @@ import {
   dropPrefix,
   inputCsv,
   QUEUE_DNS_TIMEOUT_MS,
+  useQueueWorld,
 } from '../helpers/queue-world.js';
-import { useQueueWorld } from '../helpers/queue-world.js';
 
 const world = useQueueWorld();
 
