@@ -41,7 +41,7 @@ export function expectOneLineError(
   message: RegExp,
 ): void {
   expect(run.stderr).toMatch(message);
-  expect(run.stderr.trim().split('\n')).toHaveLength(1);
+  expect(run.stderr.trim().split('\n'), run.stderr).toHaveLength(1);
   expect(run.stderr).not.toMatch(/\n\s+at |Error:|node:internal/);
   expect(run.code).toBe(code);
 }

@@ -5,50 +5,35 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Redis } from 'ioredis';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type { FakeDnsServer } from '../helpers/dns-server.js';
+
+import { beforeAll, describe, expect, it } from 'vitest';
+
 import { startCli, runCli } from '../helpers/cli.js';
-import { tempDir } from '../helpers/temp-dir.js';
-import type { TempDir } from '../helpers/temp-dir.js';
+
 import { dnsArgs } from '../helpers/fake-dns.js';
 import {
   REDIS_URL,
-  freshPrefix,
-  testRedis,
-  dropPrefix,
   keysUnder,
   startDns,
   inputCsv,
   QUEUE_DNS_TIMEOUT_MS,
+  useQueueWorld,
 } from '../helpers/queue-world.js';
 
-let dns: FakeDnsServer;
-let redis: Redis;
-let dir: TempDir;
+const world = useQueueWorld();
 let input: string;
 let expectedCsv: string;
-const prefixes: string[] = [];
-
-function prefix(): string {
-  const p = freshPrefix();
-  prefixes.push(p);
-  return p;
-}
 
 beforeAll(async () => {
-  dns = await startDns();
-  redis = testRedis();
-  dir = tempDir();
-  input = dir.file('input.csv', inputCsv(350));
-  const ref = join(dir.path, 'in-process.csv');
+  input = world.dir.file('input.csv', inputCsv(350));
+  const ref = join(world.dir.path, 'in-process.csv');
   const r = await runCli([
     'scan',
     input,
     '-o',
     ref,
     '--quiet',
-    ...dnsArgs(dns, QUEUE_DNS_TIMEOUT_MS),
+    ...dnsArgs(world.dns, QUEUE_DNS_TIMEOUT_MS),
   ]);
   expect(r.stderr).toBe('');
   expect(r.code).toBe(0);
@@ -56,20 +41,10 @@ beforeAll(async () => {
   expect(expectedCsv.split('\n').length).toBe(352); // header + 350 rows + final newline
 });
 
-afterEach(async () => {
-  while (prefixes.length > 0) await dropPrefix(redis, prefixes.pop() as string);
-});
-
-afterAll(async () => {
-  await dns?.close();
-  await redis?.quit();
-  dir?.remove();
-});
-
 describe('distributed scan', () => {
   it('scan --redis writes the in-process CSV byte for byte and leaves no keys', async () => {
-    const p = prefix();
-    const out = join(dir.path, 'redis-scan.csv');
+    const p = world.prefix();
+    const out = join(world.dir.path, 'redis-scan.csv');
     const r = await runCli(
       [
         'scan',
@@ -78,7 +53,7 @@ describe('distributed scan', () => {
         out,
         '--redis',
         REDIS_URL,
-        ...dnsArgs(dns, QUEUE_DNS_TIMEOUT_MS),
+        ...dnsArgs(world.dns, QUEUE_DNS_TIMEOUT_MS),
       ],
       {
         env: {
@@ -91,12 +66,12 @@ describe('distributed scan', () => {
     expect(readFileSync(out, 'utf8')).toBe(expectedCsv);
     // the scan's own keys are deleted once written; BullMQ's queue meta may stay
     expect(
-      (await keysUnder(redis, p)).filter((k) => k.includes(':scan:')),
+      (await keysUnder(world.redis, p)).filter((k) => k.includes(':scan:')),
     ).toEqual([]);
   });
 
   it('enqueue + worker + collect writes the in-process CSV byte for byte', async () => {
-    const p = prefix();
+    const p = world.prefix();
     const env = { EXOSCOPE_PREFIX: p, REDIS_URL };
     const enq = await runCli(
       ['enqueue', input, '--scan', 'eq-test', '--chunk-size', '40'],
@@ -107,11 +82,11 @@ describe('distributed scan', () => {
     expect(enq.stderr).toMatch(/350 rows in 9 chunks/);
 
     const worker = startCli(
-      ['worker', '--jobs', '3', ...dnsArgs(dns, QUEUE_DNS_TIMEOUT_MS)],
+      ['worker', '--jobs', '3', ...dnsArgs(world.dns, QUEUE_DNS_TIMEOUT_MS)],
       { env, stdin: '' },
     );
     try {
-      const out = join(dir.path, 'collected.csv');
+      const out = join(world.dir.path, 'collected.csv');
       const col = await runCli(
         ['collect', 'eq-test', '-o', out, '--keep', '60'],
         { env },
@@ -127,7 +102,7 @@ describe('distributed scan', () => {
       );
       expect(again.code).toBe(0);
       expect(readFileSync(out, 'utf8')).toBe(expectedCsv);
-      const ttl = await redis.ttl(`${p}:scan:eq-test:results`);
+      const ttl = await world.redis.ttl(`${p}:scan:eq-test:results`);
       expect(ttl).toBeGreaterThan(0);
 
       const status = await runCli(['status', 'eq-test', '--json'], { env });
@@ -147,7 +122,7 @@ describe('distributed scan', () => {
 
   it('a worker whose resolver takes no TCP scans over UDP and says so once', async () => {
     const udpOnly = await startDns({ tcp: false });
-    const p = prefix();
+    const p = world.prefix();
     const env = { EXOSCOPE_PREFIX: p, REDIS_URL };
     const worker = startCli(
       ['worker', '--jobs', '2', ...dnsArgs(udpOnly, QUEUE_DNS_TIMEOUT_MS)],
@@ -159,7 +134,7 @@ describe('distributed scan', () => {
         { env },
       );
       expect(enq.code).toBe(0);
-      const out = join(dir.path, 'udp-only.csv');
+      const out = join(world.dir.path, 'udp-only.csv');
       const col = await runCli(['collect', 'udp-only', '-o', out], { env });
       expect(col.code).toBe(0);
       expect(readFileSync(out, 'utf8')).toBe(expectedCsv);
@@ -182,10 +157,10 @@ describe('distributed scan', () => {
   });
 
   it('jsonl: the same records as the in-process scan, timestamps aside', async () => {
-    const p = prefix();
-    const small = dir.file('small.csv', inputCsv(60));
-    const ref = join(dir.path, 'small.jsonl');
-    const out = join(dir.path, 'small-redis.jsonl');
+    const p = world.prefix();
+    const small = world.dir.file('small.csv', inputCsv(60));
+    const ref = join(world.dir.path, 'small.jsonl');
+    const out = join(world.dir.path, 'small-redis.jsonl');
     const a = await runCli([
       'scan',
       small,
@@ -194,7 +169,7 @@ describe('distributed scan', () => {
       '-o',
       ref,
       '--quiet',
-      ...dnsArgs(dns, QUEUE_DNS_TIMEOUT_MS),
+      ...dnsArgs(world.dns, QUEUE_DNS_TIMEOUT_MS),
     ]);
     expect(a.code).toBe(0);
     const b = await runCli(
@@ -208,7 +183,7 @@ describe('distributed scan', () => {
         '--quiet',
         '--redis',
         REDIS_URL,
-        ...dnsArgs(dns, QUEUE_DNS_TIMEOUT_MS),
+        ...dnsArgs(world.dns, QUEUE_DNS_TIMEOUT_MS),
       ],
       { env: { EXOSCOPE_PREFIX: p } },
     );
@@ -240,7 +215,7 @@ describe('distributed scan', () => {
   });
 
   it('status and collect --no-wait on a scan still running', async () => {
-    const p = prefix();
+    const p = world.prefix();
     const env = { EXOSCOPE_PREFIX: p, REDIS_URL };
     const enq = await runCli(
       ['enqueue', input, '--scan', 'pending', '--quiet'],
