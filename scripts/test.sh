@@ -6,10 +6,11 @@
 # tests, Chromium renders the HTML report, openssl makes the probe tests'
 # certificates, iproute2 brings up loopback in a new network namespace),
 # installs the npm dependencies when node_modules is missing or older than
-# the lock file, then runs `npm test` (type-check, lint, build, every test
-# layer) in a network namespace whose only interface is loopback, with a
-# Redis of its own on 127.0.0.1:6379 (scripts/loopback-only.sh): no test can
-# reach another machine, and none meets a Redis or a port in use outside.
+# the lock file, then runs `npm test` (type-check and build in one `tsc`,
+# lint beside it, then every test layer) in a network namespace whose only
+# interface is loopback, with a Redis of its own on 127.0.0.1:6379
+# (scripts/loopback-only.sh): no test can reach another machine, and none
+# meets a Redis or a port in use outside.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 

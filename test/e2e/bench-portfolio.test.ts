@@ -1,25 +1,19 @@
-import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'csv-parse/sync';
 import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  CLI,
-  groundTruth,
-  startBenchFixture,
-} from '../helpers/bench-fixture.js';
+import { groundTruth, startBenchFixture } from '../helpers/bench-fixture.js';
 import type { BenchFixture } from '../helpers/bench-fixture.js';
+
+import { VARIANTS } from '../../scripts/portfolio/variants.js';
+import { startCli, runCli } from '../helpers/cli.js';
 import {
   REDIS_URL,
-  dropPrefix,
   freshPrefix,
-  runCli,
-  spawnCli,
   testRedis,
-  waitExit,
-} from '../integration/queue-fixture.js';
-import { VARIANTS } from '../../scripts/portfolio/variants.js';
+  dropPrefix,
+} from '../helpers/queue-world.js';
 
 // A few thousand generated domains (scripts/portfolio) served by Knot behind
 // Unbound: the built CLI must give every row the verdict of
@@ -31,19 +25,19 @@ beforeAll(async () => {
   fixture = await startBenchFixture({
     count: COUNT,
     seed: 20261128,
-    port: 25353,
   });
 });
 afterAll(() => fixture?.stop());
 
-function scan(
-  server: string,
-  out: string,
-): { rows: Record<string, string>[]; stderr: string } {
-  const run = spawnSync(
-    process.execPath,
+interface ScanResult {
+  out: string;
+  rows: Record<string, string>[];
+  stderr: string;
+}
+
+async function scan(server: string, out: string): Promise<ScanResult> {
+  const run = await runCli(
     [
-      CLI,
       'scan',
       join(fixture.dir, 'domains.csv'),
       '--resolver',
@@ -52,15 +46,22 @@ function scan(
       out,
       '--force',
     ],
-    { encoding: 'utf8', timeout: 300_000 },
+    { timeoutMs: 300_000 },
   );
   expect(run.stderr).not.toMatch(/unexpected error|at .*\.js:\d+/);
-  expect(run.status).toBe(0);
+  expect(run.code).toBe(0);
   const rows = parse(readFileSync(out), { columns: true }) as Record<
     string,
     string
   >[];
-  return { rows, stderr: run.stderr };
+  return { out, rows, stderr: run.stderr };
+}
+
+let recursorRun: Promise<ScanResult> | undefined;
+/** The scan through the recursor: run once, read by the tests that need it. */
+function recursorScan(): Promise<ScanResult> {
+  recursorRun ??= scan(fixture.recursor, join(fixture.dir, 'out-recursor.csv'));
+  return recursorRun;
 }
 
 function mismatches(rows: Record<string, string>[]): string[] {
@@ -96,17 +97,14 @@ describe('end to end on a generated portfolio', () => {
     expect(missing.map((v) => v.id)).toEqual([]);
   });
 
-  it('matches the ground truth through the recursor (Unbound)', () => {
-    const { rows, stderr } = scan(
-      fixture.recursor,
-      join(fixture.dir, 'out-recursor.csv'),
-    );
+  it('matches the ground truth through the recursor (Unbound)', async () => {
+    const { rows, stderr } = await recursorScan();
     expect(mismatches(rows)).toEqual([]);
     expect(stderr).toMatch(new RegExp(`scanned ${COUNT} rows`));
   });
 
-  it('matches the ground truth straight from the authoritative server (Knot)', () => {
-    const { rows } = scan(
+  it('matches the ground truth straight from the authoritative server (Knot)', async () => {
+    const { rows } = await scan(
       fixture.authoritative,
       join(fixture.dir, 'out-auth.csv'),
     );
@@ -125,14 +123,8 @@ describe('end to end on a generated portfolio', () => {
     });
 
     it('enqueue + 2 workers + collect write the bytes of scan', async () => {
-      const reference = join(fixture.dir, 'out-reference.csv');
+      const reference = (await recursorScan()).out;
       const dns = ['--resolver', fixture.recursor];
-      const ref = await runCli(
-        ['scan', join(fixture.dir, 'domains.csv'), '-o', reference, ...dns],
-        {},
-        300_000,
-      );
-      expect(ref.code).toBe(0);
 
       const env = { EXOSCOPE_PREFIX: prefix, REDIS_URL };
       const enq = await runCli(
@@ -144,24 +136,25 @@ describe('end to end on a generated portfolio', () => {
           '--chunk-size',
           '250',
         ],
-        env,
+        { env },
       );
       expect(enq.code).toBe(0);
-      const workers = [1, 2].map(() => spawnCli(['worker', ...dns], env));
+      const workers = [1, 2].map(() =>
+        startCli(['worker', ...dns], { env, stdin: '' }),
+      );
       try {
         const out = join(fixture.dir, 'out-collected.csv');
-        const col = await runCli(
-          ['collect', 'portfolio', '-o', out],
+        const col = await runCli(['collect', 'portfolio', '-o', out], {
           env,
-          300_000,
-        );
+          timeoutMs: 300_000,
+        });
         expect(col.stderr).toMatch(new RegExp(`${COUNT} rows`));
         expect(col.code).toBe(0);
         expect(readFileSync(out, 'utf8')).toBe(readFileSync(reference, 'utf8'));
       } finally {
         // listen for both exits before either can happen
-        const exits = workers.map((w) => waitExit(w.process, w.output));
-        for (const w of workers) w.process.kill('SIGTERM');
+        const exits = workers.map((w) => w.done);
+        for (const w of workers) w.child.kill('SIGTERM');
         for (const exit of await Promise.all(exits)) expect(exit.code).toBe(0);
       }
     }, 600_000);

@@ -1,12 +1,9 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { startDnsServers } from '../../scripts/dns-servers.js';
 import { generatePortfolio } from '../../scripts/portfolio/generate.js';
-
-export const REPO = resolve(fileURLToPath(import.meta.url), '../../..');
-export const CLI = join(REPO, 'dist/src/cli/main.js');
+import { freePort } from './free-port.js';
 
 export interface BenchFixture {
   dir: string;
@@ -19,20 +16,21 @@ export interface BenchFixture {
 
 /**
  * Generates a portfolio with ground truth (scripts/portfolio) and serves it
- * from Knot behind Unbound on loopback ports of its own (scripts/dns-servers.ts).
+ * from Knot behind Unbound on loopback ports the OS hands out
+ * (scripts/dns-servers.ts).
  */
 export async function startBenchFixture(options: {
   count: number;
   seed: number;
-  port: number;
 }): Promise<BenchFixture> {
   const dir = mkdtempSync(join(tmpdir(), 'exoscope-portfolio-'));
   try {
     generatePortfolio({ count: options.count, seed: options.seed, out: dir });
+    const port = await freePort();
     const servers = await startDnsServers({
       dir,
-      port: options.port,
-      recursorPort: options.port + 1,
+      port,
+      recursorPort: await freePort([port]),
     });
     return {
       dir,

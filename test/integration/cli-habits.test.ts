@@ -11,9 +11,11 @@ import { preflight } from '../../src/run/deps.js';
 import type { DnsPort } from '../../src/core/dns.js';
 import type { AsnPort } from '../../src/core/ip-owner.js';
 import type { FakeDnsServer } from '../helpers/dns-server.js';
-import { runCli } from '../helpers/run-cli.js';
-import { dnsFlags, startDns, tempDir } from './queue-fixture.js';
-import type { TempDir } from './queue-fixture.js';
+import { runCli } from '../helpers/cli.js';
+import { tempDir } from '../helpers/temp-dir.js';
+import type { TempDir } from '../helpers/temp-dir.js';
+import { dnsArgs } from '../helpers/fake-dns.js';
+import { startDns, QUEUE_DNS_TIMEOUT_MS } from '../helpers/queue-world.js';
 
 let dns: FakeDnsServer;
 let dir: TempDir;
@@ -287,7 +289,7 @@ describe('the progress line of a file input', () => {
       'scan',
       input,
       '--progress',
-      ...dnsFlags(dns, 1200).slice(0, 4),
+      ...dnsArgs(dns, 1200).slice(0, 4),
       '--timeout',
       '1200',
       '--retries',
@@ -305,7 +307,11 @@ describe('the delimiter', () => {
 
   it('a ;-separated input gives ;-separated output', async () => {
     const input = dir.file('semi.csv', semicolons);
-    const run = await runCli(['scan', input, ...dnsFlags(dns)]);
+    const run = await runCli([
+      'scan',
+      input,
+      ...dnsArgs(dns, QUEUE_DNS_TIMEOUT_MS),
+    ]);
     expect(run.code).toBe(0);
     const lines = run.stdout.trimEnd().split('\n');
     expect(lines[0]).toMatch(/^id;domain;note;/);
@@ -320,7 +326,7 @@ describe('the delimiter', () => {
       input,
       '--delimiter',
       ',',
-      ...dnsFlags(dns),
+      ...dnsArgs(dns, QUEUE_DNS_TIMEOUT_MS),
     ]);
     expect(comma.code).toBe(0);
     expect(comma.stdout.split('\n')[1]).toMatch(/^1,contoso\.test,"a,b",/);
@@ -332,7 +338,7 @@ describe('the delimiter', () => {
       'tab',
       '-o',
       out,
-      ...dnsFlags(dns),
+      ...dnsArgs(dns, QUEUE_DNS_TIMEOUT_MS),
     ]);
     expect(tab.code).toBe(0);
     expect(readFileSync(out, 'utf8').split('\n')[1]).toMatch(
@@ -342,7 +348,11 @@ describe('the delimiter', () => {
 
   it('a list of domains with stray ; at the line ends is still a list: comma output', async () => {
     const input = dir.file('list.txt', 'contoso.test;\nfabrikam.test;\n');
-    const run = await runCli(['scan', input, ...dnsFlags(dns)]);
+    const run = await runCli([
+      'scan',
+      input,
+      ...dnsArgs(dns, QUEUE_DNS_TIMEOUT_MS),
+    ]);
     expect(run.code).toBe(0);
     expect(run.stdout.split('\n')[0]).toMatch(
       /^input,column_2,scanned_domain,/,
@@ -352,7 +362,11 @@ describe('the delimiter', () => {
   it('a comma input stays comma-separated', async () => {
     const input = join(dir.path, 'comma.csv');
     writeFileSync(input, 'domain,note\ncontoso.test,x;y\n');
-    const run = await runCli(['scan', input, ...dnsFlags(dns)]);
+    const run = await runCli([
+      'scan',
+      input,
+      ...dnsArgs(dns, QUEUE_DNS_TIMEOUT_MS),
+    ]);
     expect(run.code).toBe(0);
     expect(run.stdout.split('\n')[1]).toMatch(/^contoso\.test,x;y,/);
   });

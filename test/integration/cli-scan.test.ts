@@ -11,8 +11,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RESULT_COLUMNS } from '../../src/core/output-row.js';
 import { firstWave, startFakeDnsServer } from '../helpers/dns-server.js';
 import type { FakeDnsServer } from '../helpers/dns-server.js';
-import { runCli } from '../helpers/run-cli.js';
-import { readCsv } from '../robustness/helpers.js';
+import { runCli } from '../helpers/cli.js';
+import { readCsv } from '../helpers/output-checks.js';
 
 let server: FakeDnsServer;
 let dir: string;

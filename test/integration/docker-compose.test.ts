@@ -11,8 +11,10 @@ import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { REPO, tempDir, until } from './queue-fixture.js';
-import type { TempDir } from './queue-fixture.js';
+import { REPO, waitFor } from '../helpers/cli.js';
+import { freePort } from '../helpers/free-port.js';
+import { tempDir } from '../helpers/temp-dir.js';
+import type { TempDir } from '../helpers/temp-dir.js';
 
 const SECRET = 'c0ffee5ecret4d19';
 
@@ -96,10 +98,11 @@ describe("Redis's start script (docker/redis-start.sh)", () => {
   let dir: TempDir;
   let redis: Redis | undefined;
   let pid: number | undefined;
-  const port = 6390 + Math.floor(Math.random() * 500);
+  let port: number;
 
-  beforeAll(() => {
+  beforeAll(async () => {
     dir = tempDir();
+    port = await freePort();
   });
   afterAll(async () => {
     redis?.disconnect();
@@ -143,7 +146,12 @@ describe("Redis's start script (docker/redis-start.sh)", () => {
         encoding: 'utf8',
         env: { PATH: process.env.PATH, ...env },
       }).stdout;
-    await until(() => /NOAUTH|PONG/.test(ping()), 20_000, 'Redis to start');
+    await waitFor(
+      () => /NOAUTH|PONG/.test(ping()),
+      'Redis to start',
+      undefined,
+      20_000,
+    );
     expect(ping()).toMatch(/NOAUTH/);
     expect(ping({ REDISCLI_AUTH: SECRET }).trim()).toBe('PONG');
     redis = new Redis({ port, host: '127.0.0.1', password: SECRET });

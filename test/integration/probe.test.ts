@@ -16,9 +16,9 @@ import {
   startServer,
 } from '../helpers/https-fixture.js';
 import type { FixtureServer, Handler } from '../helpers/https-fixture.js';
-import { runCli } from '../helpers/run-cli.js';
-import { readCsv } from '../robustness/helpers.js';
-import { REDIS_URL, freshPrefix } from './queue-fixture.js';
+import { runCli } from '../helpers/cli.js';
+import { readCsv } from '../helpers/output-checks.js';
+import { REDIS_URL, freshPrefix } from '../helpers/queue-world.js';
 
 assertLoopbackOnly();
 

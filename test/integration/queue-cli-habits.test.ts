@@ -7,49 +7,20 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Redis } from 'ioredis';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type { FakeDnsServer } from '../helpers/dns-server.js';
+
+import { describe, expect, it } from 'vitest';
+
+import { startCli, runCli, waitFor } from '../helpers/cli.js';
+
+import { dnsArgs } from '../helpers/fake-dns.js';
 import {
   REDIS_URL,
-  dnsFlags,
-  dropPrefix,
-  freshPrefix,
   keysUnder,
-  runCli,
-  spawnCli,
-  startDns,
-  tempDir,
-  testRedis,
-  until,
-  waitExit,
-} from './queue-fixture.js';
-import type { TempDir } from './queue-fixture.js';
+  QUEUE_DNS_TIMEOUT_MS,
+  useQueueWorld,
+} from '../helpers/queue-world.js';
 
-let dns: FakeDnsServer;
-let redis: Redis;
-let dir: TempDir;
-const prefixes: string[] = [];
-
-beforeAll(async () => {
-  dns = await startDns();
-  redis = testRedis();
-  dir = tempDir();
-});
-afterEach(async () => {
-  while (prefixes.length > 0) await dropPrefix(redis, prefixes.pop() as string);
-});
-afterAll(async () => {
-  await dns?.close();
-  await redis?.quit();
-  dir?.remove();
-});
-
-function prefix(): string {
-  const p = freshPrefix();
-  prefixes.push(p);
-  return p;
-}
+const world = useQueueWorld();
 
 /** `;`-separated, with a blank and a comment line to skip. */
 const SEMICOLONS = [
@@ -65,20 +36,32 @@ const SEMICOLONS = [
 
 describe('distributed commands', () => {
   it('scan --redis takes --prefix: its keys live under it', async () => {
-    const p = prefix();
-    const input = dir.file('prefix.csv', SEMICOLONS);
+    const p = world.prefix();
+    const input = world.dir.file('prefix.csv', SEMICOLONS);
     const run = await runCli(
-      ['scan', input, '--redis', REDIS_URL, '--prefix', p, ...dnsFlags(dns)],
-      { EXOSCOPE_PREFIX: '' },
+      [
+        'scan',
+        input,
+        '--redis',
+        REDIS_URL,
+        '--prefix',
+        p,
+        ...dnsArgs(world.dns, QUEUE_DNS_TIMEOUT_MS),
+      ],
+      { env: { EXOSCOPE_PREFIX: '' } },
     );
     expect(run.code).toBe(0);
     // The scan's keys are gone once written; BullMQ's queue keys stay.
-    expect(await keysUnder(redis, p)).toContain(`${p}:chunks:meta`);
+    expect(await keysUnder(world.redis, p)).toContain(`${p}:chunks:meta`);
   });
 
   it('a ;-separated input: scan, scan --redis and enqueue/worker/collect write the same bytes, with the same summary lines', async () => {
-    const input = dir.file('semi.csv', SEMICOLONS);
-    const local = await runCli(['scan', input, ...dnsFlags(dns)]);
+    const input = world.dir.file('semi.csv', SEMICOLONS);
+    const local = await runCli([
+      'scan',
+      input,
+      ...dnsArgs(world.dns, QUEUE_DNS_TIMEOUT_MS),
+    ]);
     expect(local.code).toBe(0);
     expect(local.stdout.split('\n')[0]).toMatch(/^id;domain;note;/);
     const tail = (stderr: string): string[] => stderr.split('\n').slice(1);
@@ -86,7 +69,7 @@ describe('distributed commands', () => {
       '  skipped input lines: 1 blank, 1 comment',
     );
 
-    const p = prefix();
+    const p = world.prefix();
     const env = { EXOSCOPE_PREFIX: p, REDIS_URL };
     const viaRedis = await runCli(
       [
@@ -96,9 +79,9 @@ describe('distributed commands', () => {
         REDIS_URL,
         '--chunk-size',
         '2',
-        ...dnsFlags(dns),
+        ...dnsArgs(world.dns, QUEUE_DNS_TIMEOUT_MS),
       ],
-      env,
+      { env },
     );
     expect(viaRedis.code).toBe(0);
     expect(viaRedis.stdout).toBe(local.stdout);
@@ -106,13 +89,19 @@ describe('distributed commands', () => {
 
     const enq = await runCli(
       ['enqueue', input, '--scan', 'semi', '--chunk-size', '2'],
-      env,
+      { env },
     );
     expect(enq.code).toBe(0);
-    const worker = spawnCli(['worker', ...dnsFlags(dns)], env);
+    const worker = startCli(
+      ['worker', ...dnsArgs(world.dns, QUEUE_DNS_TIMEOUT_MS)],
+      {
+        env,
+        stdin: '',
+      },
+    );
     try {
-      const out = join(dir.path, 'semi-collected.csv');
-      const col = await runCli(['collect', 'semi', '-o', out], env);
+      const out = join(world.dir.path, 'semi-collected.csv');
+      const col = await runCli(['collect', 'semi', '-o', out], { env });
       expect(col.code).toBe(0);
       expect(readFileSync(out, 'utf8')).toBe(local.stdout);
       expect(tail(col.stderr).slice(0, 3)).toEqual(
@@ -121,59 +110,67 @@ describe('distributed commands', () => {
       // collect --delimiter overrides the scan's
       const comma = await runCli(
         ['collect', 'semi', '--delimiter', ',', '--no-wait'],
-        env,
+        { env },
       );
       expect(comma.code).toBe(0);
       expect(comma.stdout.split('\n')[1]).toMatch(/^1,contoso\.test,"a,b",/);
     } finally {
-      worker.process.kill('SIGTERM');
-      await waitExit(worker.process, worker.output);
+      worker.child.kill('SIGTERM');
+      await worker.done;
     }
   });
 
   it('status and collect of an unknown scan write no key to Redis', async () => {
-    const p = prefix();
+    const p = world.prefix();
     const env = { EXOSCOPE_PREFIX: p, REDIS_URL };
-    expect(await keysUnder(redis, p)).toEqual([]);
-    const status = await runCli(['status', 'never-made'], env);
+    expect(await keysUnder(world.redis, p)).toEqual([]);
+    const status = await runCli(['status', 'never-made'], { env });
     expect(status.code).toBe(1);
     expect(status.stderr).toMatch(/no scan 'never-made' in Redis/);
-    const collect = await runCli(['collect', 'never-made'], env);
+    const collect = await runCli(['collect', 'never-made'], { env });
     expect(collect.code).toBe(1);
-    expect(await keysUnder(redis, p)).toEqual([]);
+    expect(await keysUnder(world.redis, p)).toEqual([]);
   });
 
   it('status of a scan no worker has touched says queued; once a worker runs, it is no longer queued', async () => {
-    const p = prefix();
+    const p = world.prefix();
     const env = { EXOSCOPE_PREFIX: p, REDIS_URL };
-    const input = dir.file('queued.csv', SEMICOLONS);
-    expect((await runCli(['enqueue', input, '--scan', 'q'], env)).code).toBe(0);
-    const status = await runCli(['status', 'q'], env);
+    const input = world.dir.file('queued.csv', SEMICOLONS);
+    expect(
+      (await runCli(['enqueue', input, '--scan', 'q'], { env })).code,
+    ).toBe(0);
+    const status = await runCli(['status', 'q'], { env });
     expect(status.code).toBe(0);
     expect(status.stdout.split('\n')[0]).toMatch(/: queued$/);
     expect(status.stdout).toContain('no worker has taken a chunk');
-    const json = await runCli(['status', 'q', '--json'], env);
+    const json = await runCli(['status', 'q', '--json'], { env });
     expect(JSON.parse(json.stdout)).toMatchObject({ state: 'queued' });
 
-    const worker = spawnCli(['worker', ...dnsFlags(dns)], env);
+    const worker = startCli(
+      ['worker', ...dnsArgs(world.dns, QUEUE_DNS_TIMEOUT_MS)],
+      {
+        env,
+        stdin: '',
+      },
+    );
     try {
-      await until(async () => {
-        const s = await runCli(['status', 'q', '--json'], env);
+      await waitFor(async () => {
+        const s = await runCli(['status', 'q', '--json'], { env });
         return (JSON.parse(s.stdout) as { state: string }).state === 'complete';
-      });
+      }, 'condition');
     } finally {
-      worker.process.kill('SIGTERM');
-      await waitExit(worker.process, worker.output);
+      worker.child.kill('SIGTERM');
+      await worker.done;
     }
   });
 
   it('Ctrl-C of scan --redis says how to resume, and the same command with --scan finishes it', async () => {
-    const p = prefix();
+    const p = world.prefix();
     const env = { EXOSCOPE_PREFIX: p, REDIS_URL };
     // Rows that are never answered keep the scan busy until the signal.
     const rows = ['domain', 'contoso.test'];
     for (let i = 0; i < 40; i++) rows.push(`slow${i}.test`);
-    const input = dir.file('stop.csv', `${rows.join('\n')}\n`);
+    const input = world.dir.file('stop.csv', `${rows.join('\n')}\n`);
     const args = [
       'scan',
       input,
@@ -183,22 +180,23 @@ describe('distributed commands', () => {
       'stopme',
       '--chunk-size',
       '5',
-      ...dnsFlags(dns, 400),
+      ...dnsArgs(world.dns, 400),
     ];
-    const child = spawnCli(args, env);
-    await until(
+    const child = startCli(args, { env, stdin: '' });
+    await waitFor(
       async () =>
-        (await redis.hget(`${p}:scan:stopme:meta`, 'chunks')) !== null,
-      30_000,
+        (await world.redis.hget(`${p}:scan:stopme:meta`, 'chunks')) !== null,
       'the scan to be queued',
+      undefined,
+      30_000,
     );
-    child.process.kill('SIGINT');
-    const stopped = await waitExit(child.process, child.output);
+    child.child.kill('SIGINT');
+    const stopped = await child.done;
     expect(stopped.code).toBe(130);
     expect(stopped.stderr).toContain(
       'to resume: run the same command with --scan stopme',
     );
-    const resumed = await runCli(args, env);
+    const resumed = await runCli(args, { env });
     expect(resumed.code).toBe(0);
     expect(resumed.stdout.trimEnd().split('\n')).toHaveLength(42);
   });

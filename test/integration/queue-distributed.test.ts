@@ -5,51 +5,35 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Redis } from 'ioredis';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type { FakeDnsServer } from '../helpers/dns-server.js';
+
+import { beforeAll, describe, expect, it } from 'vitest';
+
+import { startCli, runCli } from '../helpers/cli.js';
+
+import { dnsArgs } from '../helpers/fake-dns.js';
 import {
   REDIS_URL,
-  dnsFlags,
-  dropPrefix,
-  freshPrefix,
-  inputCsv,
   keysUnder,
-  runCli,
-  spawnCli,
   startDns,
-  tempDir,
-  testRedis,
-  waitExit,
-} from './queue-fixture.js';
-import type { TempDir } from './queue-fixture.js';
+  inputCsv,
+  QUEUE_DNS_TIMEOUT_MS,
+  useQueueWorld,
+} from '../helpers/queue-world.js';
 
-let dns: FakeDnsServer;
-let redis: Redis;
-let dir: TempDir;
+const world = useQueueWorld();
 let input: string;
 let expectedCsv: string;
-const prefixes: string[] = [];
-
-function prefix(): string {
-  const p = freshPrefix();
-  prefixes.push(p);
-  return p;
-}
 
 beforeAll(async () => {
-  dns = await startDns();
-  redis = testRedis();
-  dir = tempDir();
-  input = dir.file('input.csv', inputCsv(350));
-  const ref = join(dir.path, 'in-process.csv');
+  input = world.dir.file('input.csv', inputCsv(350));
+  const ref = join(world.dir.path, 'in-process.csv');
   const r = await runCli([
     'scan',
     input,
     '-o',
     ref,
     '--quiet',
-    ...dnsFlags(dns),
+    ...dnsArgs(world.dns, QUEUE_DNS_TIMEOUT_MS),
   ]);
   expect(r.stderr).toBe('');
   expect(r.code).toBe(0);
@@ -57,24 +41,24 @@ beforeAll(async () => {
   expect(expectedCsv.split('\n').length).toBe(352); // header + 350 rows + final newline
 });
 
-afterEach(async () => {
-  while (prefixes.length > 0) await dropPrefix(redis, prefixes.pop() as string);
-});
-
-afterAll(async () => {
-  await dns?.close();
-  await redis?.quit();
-  dir?.remove();
-});
-
 describe('distributed scan', () => {
   it('scan --redis writes the in-process CSV byte for byte and leaves no keys', async () => {
-    const p = prefix();
-    const out = join(dir.path, 'redis-scan.csv');
+    const p = world.prefix();
+    const out = join(world.dir.path, 'redis-scan.csv');
     const r = await runCli(
-      ['scan', input, '-o', out, '--redis', REDIS_URL, ...dnsFlags(dns)],
+      [
+        'scan',
+        input,
+        '-o',
+        out,
+        '--redis',
+        REDIS_URL,
+        ...dnsArgs(world.dns, QUEUE_DNS_TIMEOUT_MS),
+      ],
       {
-        EXOSCOPE_PREFIX: p,
+        env: {
+          EXOSCOPE_PREFIX: p,
+        },
       },
     );
     expect(r.stderr).toMatch(/350 rows/);
@@ -82,27 +66,30 @@ describe('distributed scan', () => {
     expect(readFileSync(out, 'utf8')).toBe(expectedCsv);
     // the scan's own keys are deleted once written; BullMQ's queue meta may stay
     expect(
-      (await keysUnder(redis, p)).filter((k) => k.includes(':scan:')),
+      (await keysUnder(world.redis, p)).filter((k) => k.includes(':scan:')),
     ).toEqual([]);
   });
 
   it('enqueue + worker + collect writes the in-process CSV byte for byte', async () => {
-    const p = prefix();
+    const p = world.prefix();
     const env = { EXOSCOPE_PREFIX: p, REDIS_URL };
     const enq = await runCli(
       ['enqueue', input, '--scan', 'eq-test', '--chunk-size', '40'],
-      env,
+      { env },
     );
     expect(enq.code).toBe(0);
     expect(enq.stdout).toBe('eq-test\n');
     expect(enq.stderr).toMatch(/350 rows in 9 chunks/);
 
-    const worker = spawnCli(['worker', '--jobs', '3', ...dnsFlags(dns)], env);
+    const worker = startCli(
+      ['worker', '--jobs', '3', ...dnsArgs(world.dns, QUEUE_DNS_TIMEOUT_MS)],
+      { env, stdin: '' },
+    );
     try {
-      const out = join(dir.path, 'collected.csv');
+      const out = join(world.dir.path, 'collected.csv');
       const col = await runCli(
         ['collect', 'eq-test', '-o', out, '--keep', '60'],
-        env,
+        { env },
       );
       expect(col.stderr).toMatch(/350 rows/);
       expect(col.code).toBe(0);
@@ -111,14 +98,14 @@ describe('distributed scan', () => {
       // collect again: the same file; the keys now expire
       const again = await runCli(
         ['collect', 'eq-test', '-o', out, '--force', '--no-wait'],
-        env,
+        { env },
       );
       expect(again.code).toBe(0);
       expect(readFileSync(out, 'utf8')).toBe(expectedCsv);
-      const ttl = await redis.ttl(`${p}:scan:eq-test:results`);
+      const ttl = await world.redis.ttl(`${p}:scan:eq-test:results`);
       expect(ttl).toBeGreaterThan(0);
 
-      const status = await runCli(['status', 'eq-test', '--json'], env);
+      const status = await runCli(['status', 'eq-test', '--json'], { env });
       expect(status.code).toBe(0);
       const s = JSON.parse(status.stdout) as {
         state: string;
@@ -127,35 +114,35 @@ describe('distributed scan', () => {
       expect(s.state).toBe('collected');
       expect(s.rows).toMatchObject({ total: 350, done: 350, failed: 0 });
     } finally {
-      worker.process.kill('SIGTERM');
-      const exit = await waitExit(worker.process, worker.output);
+      worker.child.kill('SIGTERM');
+      const exit = await worker.done;
       expect(exit.code).toBe(0);
     }
   });
 
   it('a worker whose resolver takes no TCP scans over UDP and says so once', async () => {
     const udpOnly = await startDns({ tcp: false });
-    const p = prefix();
+    const p = world.prefix();
     const env = { EXOSCOPE_PREFIX: p, REDIS_URL };
-    const worker = spawnCli(
-      ['worker', '--jobs', '2', ...dnsFlags(udpOnly)],
-      env,
+    const worker = startCli(
+      ['worker', '--jobs', '2', ...dnsArgs(udpOnly, QUEUE_DNS_TIMEOUT_MS)],
+      { env, stdin: '' },
     );
     try {
       const enq = await runCli(
         ['enqueue', input, '--scan', 'udp-only', '--chunk-size', '50'],
-        env,
+        { env },
       );
       expect(enq.code).toBe(0);
-      const out = join(dir.path, 'udp-only.csv');
-      const col = await runCli(['collect', 'udp-only', '-o', out], env);
+      const out = join(world.dir.path, 'udp-only.csv');
+      const col = await runCli(['collect', 'udp-only', '-o', out], { env });
       expect(col.code).toBe(0);
       expect(readFileSync(out, 'utf8')).toBe(expectedCsv);
       expect(udpOnly.queries.length).toBeGreaterThan(0);
       expect(udpOnly.queries.every((q) => q.proto === 'udp')).toBe(true);
     } finally {
-      worker.process.kill('SIGTERM');
-      const exit = await waitExit(worker.process, worker.output);
+      worker.child.kill('SIGTERM');
+      const exit = await worker.done;
       await udpOnly.close();
       expect(exit.code).toBe(0);
       const notices = exit.stderr
@@ -170,10 +157,10 @@ describe('distributed scan', () => {
   });
 
   it('jsonl: the same records as the in-process scan, timestamps aside', async () => {
-    const p = prefix();
-    const small = dir.file('small.csv', inputCsv(60));
-    const ref = join(dir.path, 'small.jsonl');
-    const out = join(dir.path, 'small-redis.jsonl');
+    const p = world.prefix();
+    const small = world.dir.file('small.csv', inputCsv(60));
+    const ref = join(world.dir.path, 'small.jsonl');
+    const out = join(world.dir.path, 'small-redis.jsonl');
     const a = await runCli([
       'scan',
       small,
@@ -182,7 +169,7 @@ describe('distributed scan', () => {
       '-o',
       ref,
       '--quiet',
-      ...dnsFlags(dns),
+      ...dnsArgs(world.dns, QUEUE_DNS_TIMEOUT_MS),
     ]);
     expect(a.code).toBe(0);
     const b = await runCli(
@@ -196,9 +183,9 @@ describe('distributed scan', () => {
         '--quiet',
         '--redis',
         REDIS_URL,
-        ...dnsFlags(dns),
+        ...dnsArgs(world.dns, QUEUE_DNS_TIMEOUT_MS),
       ],
-      { EXOSCOPE_PREFIX: p },
+      { env: { EXOSCOPE_PREFIX: p } },
     );
     expect(b.stderr).toBe('');
     expect(b.code).toBe(0);
@@ -228,24 +215,24 @@ describe('distributed scan', () => {
   });
 
   it('status and collect --no-wait on a scan still running', async () => {
-    const p = prefix();
+    const p = world.prefix();
     const env = { EXOSCOPE_PREFIX: p, REDIS_URL };
     const enq = await runCli(
       ['enqueue', input, '--scan', 'pending', '--quiet'],
-      env,
+      { env },
     );
     expect(enq.code).toBe(0);
-    const status = await runCli(['status', 'pending'], env);
+    const status = await runCli(['status', 'pending'], { env });
     expect(status.code).toBe(0);
     expect(status.stdout).toMatch(/0 \/ 350 done/);
     expect(status.stdout).toMatch(/running/);
-    const col = await runCli(['collect', 'pending', '--no-wait'], env);
+    const col = await runCli(['collect', 'pending', '--no-wait'], { env });
     expect(col.code).toBe(1);
     expect(col.stderr).toMatch(
       /^exoscope: scan pending is not finished: 0\/4 chunks done/,
     );
     expect(col.stdout).toBe('');
-    const missing = await runCli(['status', 'nope'], env);
+    const missing = await runCli(['status', 'nope'], { env });
     expect(missing.code).toBe(1);
     expect(missing.stderr).toMatch(/no scan 'nope'/);
   });

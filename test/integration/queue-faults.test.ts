@@ -8,54 +8,23 @@ import { createServer } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import type { Redis } from 'ioredis';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { openChunkQueue } from '../../src/queue/chunk-queue.js';
 import { chunkInterval } from '../../src/queue/chunk-worker.js';
 import { evictionWarning } from '../../src/queue/memory-policy.js';
 import { redactSecrets, redactUrl } from '../../src/queue/redis-url.js';
-import type { FakeDnsServer } from '../helpers/dns-server.js';
+
+import { startCli, runCli, waitFor } from '../helpers/cli.js';
+
+import { dnsArgs } from '../helpers/fake-dns.js';
 import {
   REDIS_URL,
-  dnsFlags,
-  dropPrefix,
-  freshPrefix,
   inputCsv,
-  runCli,
-  spawnCli,
-  startDns,
-  tempDir,
-  testRedis,
-  until,
-  waitExit,
-} from './queue-fixture.js';
-import type { TempDir } from './queue-fixture.js';
+  QUEUE_DNS_TIMEOUT_MS,
+  useQueueWorld,
+} from '../helpers/queue-world.js';
 
-let dns: FakeDnsServer;
-let redis: Redis;
-let dir: TempDir;
-const prefixes: string[] = [];
-
-function prefix(): string {
-  const p = freshPrefix();
-  prefixes.push(p);
-  return p;
-}
-
-beforeAll(async () => {
-  dns = await startDns();
-  redis = testRedis();
-  dir = tempDir();
-});
-
-afterEach(async () => {
-  while (prefixes.length > 0) await dropPrefix(redis, prefixes.pop() as string);
-});
-
-afterAll(async () => {
-  await dns?.close();
-  await redis?.quit();
-  dir?.remove();
-});
+const world = useQueueWorld();
 
 const SECRET = 's3cr3t-Pa55';
 
@@ -67,14 +36,15 @@ describe('Redis unreachable', () => {
     ['worker', ['worker']],
     ['scan --redis', ['scan', 'INPUT', '--quiet']],
   ])('%s: one clear line, exit 1, within seconds', async (_name, args) => {
-    const input = dir.file('unreachable.csv', inputCsv(20));
+    const input = world.dir.file('unreachable.csv', inputCsv(20));
     const argv = [
       ...args.map((a) => (a === 'INPUT' ? input : a)),
       '--redis',
       'redis://127.0.0.1:1',
     ];
-    if (args[0] === 'worker' || args[0] === 'scan') argv.push(...dnsFlags(dns));
-    const r = await runCli(argv, {}, 20_000);
+    if (args[0] === 'worker' || args[0] === 'scan')
+      argv.push(...dnsArgs(world.dns, QUEUE_DNS_TIMEOUT_MS));
+    const r = await runCli(argv, { timeoutMs: 20_000 });
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(
       /^exoscope: cannot reach Redis at redis:\/\/127\.0\.0\.1:1: .*ECONNREFUSED/,
@@ -92,8 +62,7 @@ describe('Redis unreachable', () => {
     try {
       const r = await runCli(
         ['status', 'x', '--redis', `redis://127.0.0.1:${port}`],
-        {},
-        20_000,
+        { timeoutMs: 20_000 },
       );
       expect(r.code).toBe(1);
       expect(r.stderr).toMatch(
@@ -105,7 +74,7 @@ describe('Redis unreachable', () => {
   });
 
   it('REDIS_URL missing: says how to set it (a usage error: exit 2)', async () => {
-    const r = await runCli(['status', 'x'], { REDIS_URL: '' });
+    const r = await runCli(['status', 'x'], { env: { REDIS_URL: '' } });
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/no Redis: set REDIS_URL or pass --redis/);
   });
@@ -129,19 +98,23 @@ describe('the Redis password is never printed', () => {
     ['unreachable', `redis://admin:${SECRET}@127.0.0.1:1`],
     ['wrong credentials', `redis://nobody:${SECRET}@127.0.0.1:6379`],
   ])('%s: every command', async (_name, url) => {
-    const input = dir.file('secret.csv', inputCsv(20));
+    const input = world.dir.file('secret.csv', inputCsv(20));
     for (const args of [
       ['enqueue', input],
       ['status', 'x'],
       ['status', 'x', '--json'],
       ['collect', 'x', '--no-wait'],
-      ['worker', ...dnsFlags(dns)],
-      ['scan', input, '--quiet', ...dnsFlags(dns)],
+      ['worker', ...dnsArgs(world.dns, QUEUE_DNS_TIMEOUT_MS)],
+      ['scan', input, '--quiet', ...dnsArgs(world.dns, QUEUE_DNS_TIMEOUT_MS)],
     ]) {
-      const runs = [await runCli([...args, '--redis', url], {}, 20_000)];
+      const runs = [
+        await runCli([...args, '--redis', url], { timeoutMs: 20_000 }),
+      ];
       // scan goes distributed only with --redis; the others take REDIS_URL too
       if (args[0] !== 'scan')
-        runs.push(await runCli(args, { REDIS_URL: url }, 20_000));
+        runs.push(
+          await runCli(args, { env: { REDIS_URL: url }, timeoutMs: 20_000 }),
+        );
       for (const r of runs) {
         // one object, so that a failure shows which command and why
         expect({
@@ -167,12 +140,14 @@ async function slowScan(
   rows: number,
   chunkSize: number,
 ): Promise<string> {
-  const input = dir.file(`slow-${p}.csv`, inputCsv(rows, chunkSize));
+  const input = world.dir.file(`slow-${p}.csv`, inputCsv(rows, chunkSize));
   const r = await runCli(
     ['enqueue', input, '--scan', 'slow', '--chunk-size', String(chunkSize)],
     {
-      EXOSCOPE_PREFIX: p,
-      REDIS_URL,
+      env: {
+        EXOSCOPE_PREFIX: p,
+        REDIS_URL,
+      },
     },
   );
   expect(r.code).toBe(0);
@@ -181,53 +156,61 @@ async function slowScan(
 
 describe('workers stopping', () => {
   it('kill -9 of a worker mid-scan: its chunks come back, every row is written once', async () => {
-    const p = prefix();
+    const p = world.prefix();
     const env = { EXOSCOPE_PREFIX: p, REDIS_URL, EXOSCOPE_LOCK_MS: '1500' };
     const rows = 60;
     const input = await slowScan(p, rows, 5); // 12 chunks, ~1 s each
     const results = `${p}:scan:slow:results`;
-    const victim = spawnCli(
-      ['worker', '--jobs', '2', ...dnsFlags(dns, 1000)],
-      env,
+    const victim = startCli(
+      ['worker', '--jobs', '2', ...dnsArgs(world.dns, 1000)],
+      {
+        env,
+        stdin: '',
+      },
     );
-    await until(
-      async () => (await redis.hlen(results)) >= 2,
-      30_000,
+    await waitFor(
+      async () => (await world.redis.hlen(results)) >= 2,
       'two chunks done',
+      undefined,
+      30_000,
     );
-    const queue = openChunkQueue(redis, p);
+    const queue = openChunkQueue(world.redis, p);
     try {
-      await until(
+      await waitFor(
         async () => (await queue.getActiveCount()) > 0,
-        30_000,
         'an active chunk',
+        undefined,
+        30_000,
       );
-      victim.process.kill('SIGKILL');
-      const killed = await waitExit(victim.process, victim.output);
+      victim.child.kill('SIGKILL');
+      const killed = await victim.done;
       expect(killed.signal).toBe('SIGKILL');
-      const doneAtKill = await redis.hlen(results);
+      const doneAtKill = await world.redis.hlen(results);
       expect(doneAtKill).toBeLessThan(12);
       expect(await queue.getActiveCount()).toBeGreaterThan(0); // held by a dead worker
 
-      const rescuer = spawnCli(
-        ['worker', '--jobs', '2', ...dnsFlags(dns, 1000)],
-        env,
+      const rescuer = startCli(
+        ['worker', '--jobs', '2', ...dnsArgs(world.dns, 1000)],
+        { env, stdin: '' },
       );
       try {
-        const out = join(dir.path, 'after-kill.csv');
-        const col = await runCli(['collect', 'slow', '-o', out], env, 90_000);
+        const out = join(world.dir.path, 'after-kill.csv');
+        const col = await runCli(['collect', 'slow', '-o', out], {
+          env,
+          timeoutMs: 90_000,
+        });
         expect(col.code).toBe(0);
         const lines = readFileSync(out, 'utf8').trim().split('\n').slice(1);
         expect(lines.map((l) => Number(l.split(',')[0]))).toEqual(
           Array.from({ length: rows }, (_v, i) => i),
         );
-        expect(rescuer.output.stderr).toMatch(/stalled/);
+        expect(rescuer.stderr()).toMatch(/stalled/);
       } finally {
-        rescuer.process.kill('SIGTERM');
-        expect((await waitExit(rescuer.process, rescuer.output)).code).toBe(0);
+        rescuer.child.kill('SIGTERM');
+        expect((await rescuer.done).code).toBe(0);
       }
       // the same rows as an in-process scan
-      const ref = join(dir.path, 'after-kill-ref.csv');
+      const ref = join(world.dir.path, 'after-kill-ref.csv');
       expect(
         (
           await runCli([
@@ -236,11 +219,11 @@ describe('workers stopping', () => {
             '-o',
             ref,
             '--quiet',
-            ...dnsFlags(dns, 1000),
+            ...dnsArgs(world.dns, 1000),
           ])
         ).code,
       ).toBe(0);
-      expect(readFileSync(join(dir.path, 'after-kill.csv'), 'utf8')).toBe(
+      expect(readFileSync(join(world.dir.path, 'after-kill.csv'), 'utf8')).toBe(
         readFileSync(ref, 'utf8'),
       );
     } finally {
@@ -249,37 +232,40 @@ describe('workers stopping', () => {
   });
 
   it('SIGTERM: the worker finishes its active chunks, takes no more, exits 0', async () => {
-    const p = prefix();
+    const p = world.prefix();
     const env = { EXOSCOPE_PREFIX: p, REDIS_URL };
     // 120 chunks: the worker takes more than --jobs while its DNS has room
     // (each chunk waits 1 s for its slow row), never all of them.
     await slowScan(p, 600, 5);
-    const queue = openChunkQueue(redis, p);
+    const queue = openChunkQueue(world.redis, p);
     try {
-      const worker = spawnCli(
-        ['worker', '--jobs', '2', ...dnsFlags(dns, 1000)],
-        env,
+      const worker = startCli(
+        ['worker', '--jobs', '2', ...dnsArgs(world.dns, 1000)],
+        { env, stdin: '' },
       );
-      await until(
+      await waitFor(
         async () => (await queue.getActiveCount()) >= 2,
-        30_000,
         'two active chunks',
+        undefined,
+        30_000,
       );
       const held = (await queue.getActive()).map(
         (j) => (j.data as { chunk: number }).chunk,
       );
-      worker.process.kill('SIGTERM');
-      const exit = await waitExit(worker.process, worker.output, 30_000);
+      worker.child.kill('SIGTERM');
+      const exit = await worker.done;
       expect(exit.code).toBe(0);
       expect(exit.stderr).toMatch(/SIGTERM: finishing \d active chunk/);
       for (const chunk of held) {
         expect(
-          await redis.hexists(`${p}:scan:slow:results`, String(chunk)),
+          await world.redis.hexists(`${p}:scan:slow:results`, String(chunk)),
         ).toBe(1);
       }
       expect(await queue.getActiveCount()).toBe(0);
       expect(await queue.getWaitingCount()).toBeGreaterThan(0);
-      expect(await redis.hlen(`${p}:scan:slow:results`)).toBeLessThan(120);
+      expect(await world.redis.hlen(`${p}:scan:slow:results`)).toBeLessThan(
+        120,
+      );
     } finally {
       await queue.close();
     }
@@ -291,7 +277,7 @@ describe('Redis settings', () => {
     ({ config }) as unknown as Redis;
 
   it('warns loudly when maxmemory-policy is not noeviction, and notes a disabled CONFIG', async () => {
-    expect(await evictionWarning(redis)).toBeNull(); // the test Redis
+    expect(await evictionWarning(world.redis)).toBeNull(); // the test Redis
     expect(
       await evictionWarning(
         stub(() => Promise.resolve(['maxmemory-policy', 'noeviction'])),

@@ -34,18 +34,18 @@ import { QueueError } from '../../src/queue/queue-error.js';
 import { chunkJobId, scanKeys } from '../../src/queue/scan-keys.js';
 import { startBlackHole } from '../helpers/dns-server.js';
 import type { FakeDnsServer } from '../helpers/dns-server.js';
+import { waitFor } from '../helpers/cli.js';
+import { tempDir } from '../helpers/temp-dir.js';
+import type { TempDir } from '../helpers/temp-dir.js';
 import {
-  dropPrefix,
   freshPrefix,
-  offlineDeps,
-  inputCsv,
+  testRedis,
+  dropPrefix,
   keysUnder,
   startDns,
-  tempDir,
-  testRedis,
-  until,
-} from './queue-fixture.js';
-import type { TempDir } from './queue-fixture.js';
+  offlineDeps,
+  inputCsv,
+} from '../helpers/queue-world.js';
 
 let dns: FakeDnsServer;
 let built: BuiltDeps;
@@ -190,19 +190,21 @@ describe('exactly one row per input row', () => {
       log: () => undefined,
     });
     try {
-      await until(
+      await waitFor(
         async () => (await queue.getJobCountByTypes('waiting', 'active')) === 0,
-        30_000,
         'queue drained',
+        undefined,
+        30_000,
       );
       const again = jobs[0] as ChunkJobData;
       await queue.add('chunk', again, {
         jobId: chunkJobId('twice', again.chunk),
       });
-      await until(
+      await waitFor(
         async () => (await queue.getJobCountByTypes('waiting', 'active')) === 0,
-        30_000,
         'queue drained',
+        undefined,
+        30_000,
       );
     } finally {
       await worker.close();
@@ -349,7 +351,12 @@ describe('collect while the scan runs', () => {
       now: Date.now,
     });
     // Chunks 0 and 1 go out while the scan runs; 3 waits for 2.
-    await until(() => written === 2 * CHUNK, 10_000, 'chunks 0 and 1');
+    await waitFor(
+      () => written === 2 * CHUNK,
+      'chunks 0 and 1',
+      undefined,
+      10_000,
+    );
     await new Promise((r) => setTimeout(r, 200));
     expect(written).toBe(2 * CHUNK);
     for (const job of jobs.filter((j) => ![0, 1, 3].includes(j.chunk))) {

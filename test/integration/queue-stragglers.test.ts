@@ -17,17 +17,17 @@ import { startChunkWorker } from '../../src/queue/chunk-worker.js';
 import { enqueueScan } from '../../src/queue/producer.js';
 import { scanKeys } from '../../src/queue/scan-keys.js';
 import type { FakeDnsServer } from '../helpers/dns-server.js';
+import { waitFor } from '../helpers/cli.js';
+import { tempDir } from '../helpers/temp-dir.js';
+import type { TempDir } from '../helpers/temp-dir.js';
 import {
-  dropPrefix,
   freshPrefix,
+  testRedis,
+  dropPrefix,
+  startDns,
   offlineDeps,
   inputCsv,
-  startDns,
-  tempDir,
-  testRedis,
-  until,
-} from './queue-fixture.js';
-import type { TempDir } from './queue-fixture.js';
+} from '../helpers/queue-world.js';
 
 let dns: FakeDnsServer;
 let built: BuiltDeps;
@@ -97,17 +97,19 @@ describe('a worker and domains that never answer', () => {
       worker.worker.on('active', () => events.push('active'));
       worker.worker.on('completed', () => events.push('completed'));
       try {
-        await until(
+        await waitFor(
           async () =>
             (await redis.hlen(scanKeys(prefix, 'slow').results)) === CHUNKS,
-          30_000,
           'every chunk stored',
+          undefined,
+          30_000,
         );
         // Back to one job at a time once nothing is held.
-        await until(
+        await waitFor(
           () => worker.active() === 0 && worker.worker.concurrency === 1,
-          5_000,
           'one job at a time again',
+          undefined,
+          5_000,
         );
       } finally {
         await worker.close();
@@ -168,20 +170,21 @@ describe('a worker and domains that never answer', () => {
         log: () => undefined,
       });
       try {
-        await until(() => started === 2, 5_000, 'two jobs');
+        await waitFor(() => started === 2, 'two jobs', undefined, 5_000);
         // Many room checks later, still two.
         await new Promise((resolve) => setTimeout(resolve, 500));
         expect(started).toBe(2);
         expect(worker.worker.concurrency).toBe(2);
         // Room: the other two chunks start while the first two still run.
         limit.full = false;
-        await until(() => started === 4, 5_000, 'four jobs');
+        await waitFor(() => started === 4, 'four jobs', undefined, 5_000);
         gate.open();
-        await until(
+        await waitFor(
           async () =>
             (await queue.getJobCountByTypes('waiting', 'active')) === 0,
-          5_000,
           'queue drained',
+          undefined,
+          5_000,
         );
       } finally {
         gate.open();

@@ -18,7 +18,7 @@ import { pathToFileURL } from 'node:url';
 import { chromium } from 'playwright-core';
 import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { REPO } from '../helpers/bench-fixture.js';
+
 import type { FakeDnsServer } from '../helpers/dns-server.js';
 import {
   EXPECTED_ACTIONS,
@@ -29,8 +29,8 @@ import {
   startWorldServer,
   worldDnsFlags,
 } from '../helpers/report-world.js';
-import { runCli } from '../helpers/run-cli.js';
-import { readCsv } from '../robustness/helpers.js';
+import { REPO, runCli } from '../helpers/cli.js';
+import { readCsv } from '../helpers/output-checks.js';
 
 /** Where the screenshot goes (kept after the run, ignored by git). */
 export const OUTPUT_DIR = join(REPO, 'test-results', 'report-browser');

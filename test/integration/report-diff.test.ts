@@ -15,18 +15,16 @@ import {
   startWorldServer,
   worldDnsFlags,
 } from '../helpers/report-world.js';
-import { readCsv } from '../robustness/helpers.js';
+import { startCli, runCli } from '../helpers/cli.js';
+import { tempDir } from '../helpers/temp-dir.js';
+import type { TempDir } from '../helpers/temp-dir.js';
+import { readCsv } from '../helpers/output-checks.js';
 import {
   REDIS_URL,
-  dropPrefix,
   freshPrefix,
-  runCli,
-  spawnCli,
-  tempDir,
   testRedis,
-  waitExit,
-} from './queue-fixture.js';
-import type { TempDir } from './queue-fixture.js';
+  dropPrefix,
+} from '../helpers/queue-world.js';
 
 let server: FakeDnsServer;
 let dir: TempDir;
@@ -221,22 +219,22 @@ describe('scan, scan --redis and collect: one record, one report', () => {
         REDIS_URL,
         ...dns(),
       ],
-      { EXOSCOPE_PREFIX: p1 },
+      { env: { EXOSCOPE_PREFIX: p1 } },
     );
     expect(r.code, r.stderr).toBe(0);
     const env = { EXOSCOPE_PREFIX: p2, REDIS_URL };
     const enq = await runCli(
       ['enqueue', input, '-f', 'jsonl', '--scan', 'rep'],
-      env,
+      { env },
     );
     expect(enq.code, enq.stderr).toBe(0);
-    const worker = spawnCli(['worker', ...dns()], env);
+    const worker = startCli(['worker', ...dns()], { env, stdin: '' });
     try {
-      const col = await runCli(['collect', 'rep', '-o', collected], env);
+      const col = await runCli(['collect', 'rep', '-o', collected], { env });
       expect(col.code, col.stderr).toBe(0);
     } finally {
-      worker.process.kill('SIGTERM');
-      await waitExit(worker.process, worker.output);
+      worker.child.kill('SIGTERM');
+      await worker.done;
     }
 
     // the rows: equal but for when each row and query finished (queries

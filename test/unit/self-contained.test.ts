@@ -1,7 +1,7 @@
 import { readFileSync, readdirSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { REPO } from '../helpers/bench-fixture.js';
+import { REPO } from '../helpers/cli.js';
 
 // The project needs nothing outside its repository: no file may point at a
 // folder beside the clone or at an environment variable naming one.

@@ -1,32 +1,32 @@
 /**
- * Shared by the queue-*.test.ts suites: a fresh Redis key prefix per test
- * (removed after), a fake DNS server with a small portfolio, input files, and
- * the built CLI spawned as a user runs it.
+ * The distributed tests' world: the shared test Redis with a fresh key
+ * prefix per test (removed after), a fake DNS server with a small portfolio,
+ * a temporary directory, private `redis-server`s and CLI children that are
+ * stopped after each test. `useQueueWorld()` sets it up for a test file.
  */
-import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
+import { afterAll, afterEach, beforeAll } from 'vitest';
 import { systemClock } from '../../src/adapters/system-clock.js';
 import { buildScanDeps } from '../../src/run/deps.js';
 import type { BuiltDeps } from '../../src/run/deps.js';
-import { startFakeDnsServer } from '../helpers/dns-server.js';
+import { startFakeDnsServer } from './dns-server.js';
 import type {
   FakeDnsServer,
   FakeDnsServerOptions,
   FakeRecord,
-} from '../helpers/dns-server.js';
+} from './dns-server.js';
+import { startPrivateRedis } from './private-redis.js';
+import type { PrivateRedis } from './private-redis.js';
+import { tempDir } from './temp-dir.js';
+import type { TempDir } from './temp-dir.js';
 
 export const REDIS_URL =
   process.env.EXOSCOPE_TEST_REDIS ?? 'redis://127.0.0.1:6379';
-export const REPO = resolve(fileURLToPath(import.meta.url), '../../..');
-/** The built CLI (EXOSCOPE_TEST_CLI overrides, for a stand-in entry point). */
-export const CLI =
-  process.env.EXOSCOPE_TEST_CLI ?? join(REPO, 'dist/src/cli/main.js');
+
+/** The per-query deadline (ms) the queue tests give the CLI: slow names time out fast. */
+export const QUEUE_DNS_TIMEOUT_MS = 800;
 
 /** A key prefix no other test uses. */
 export function freshPrefix(): string {
@@ -179,20 +179,6 @@ export function offlineDeps(
   );
 }
 
-/** DNS flags for the CLI against the fake server. */
-export function dnsFlags(dns: FakeDnsServer, timeoutMs = 800): string[] {
-  return [
-    '--resolver',
-    dns.address,
-    '--asn-source',
-    'none',
-    '--timeout',
-    String(timeoutMs),
-    '--retries',
-    '0',
-  ];
-}
-
 /**
  * A CSV of `rows` rows: the portfolio's domains over and over (duplicates),
  * invalid cells, and every `slowEvery`-th row a domain that never answers.
@@ -220,97 +206,89 @@ export function inputCsv(rows: number, slowEvery = 0): string {
   return `${lines.join('\n')}\n`;
 }
 
-export interface TempDir {
-  path: string;
-  file(name: string, content: string): string;
-  remove(): void;
+export interface QueueWorld {
+  /** The fake DNS server of `startDns()`. */
+  readonly dns: FakeDnsServer;
+  /** A client of the shared test Redis. */
+  readonly redis: Redis;
+  readonly dir: TempDir;
+  /** A fresh key prefix, its keys deleted after the test. */
+  prefix(): string;
+  /** `EXOSCOPE_PREFIX` (fresh) and `REDIS_URL` of the shared Redis. */
+  env(): { EXOSCOPE_PREFIX: string; REDIS_URL: string };
+  /** A private `redis-server` (see private-redis.ts), stopped after the test. */
+  privateRedis(config?: string[], password?: string): Promise<PrivateRedis>;
+  /** Kills `child` after the test if it is still running. */
+  track<T extends { child: ChildProcess }>(cli: T): T;
 }
 
-export function tempDir(): TempDir {
-  const path = mkdtempSync(join(tmpdir(), 'exoscope-queue-'));
-  return {
-    path,
-    file(name, content) {
-      const p = join(path, name);
-      writeFileSync(p, content);
+/**
+ * Sets up the distributed tests' world for the calling test file (vitest
+ * hooks): read its fields inside tests and hooks, not at import time.
+ */
+export function useQueueWorld(
+  options: Pick<FakeDnsServerOptions, 'tcp'> = {},
+): QueueWorld {
+  let dns: FakeDnsServer | undefined;
+  let redis: Redis | undefined;
+  let dir: TempDir | undefined;
+  const prefixes: string[] = [];
+  const servers: PrivateRedis[] = [];
+  const children: ChildProcess[] = [];
+  const ready = <T>(value: T | undefined, what: string): T => {
+    if (value === undefined) throw new Error(`${what} is not set up yet`);
+    return value;
+  };
+
+  beforeAll(async () => {
+    dns = await startDns(options);
+    redis = testRedis();
+    dir = tempDir('queue');
+  });
+  afterEach(async () => {
+    for (const child of children.splice(0)) {
+      if (child.exitCode === null && child.signalCode === null) {
+        child.kill('SIGKILL');
+      }
+    }
+    for (const server of servers.splice(0)) await server.stop();
+    while (prefixes.length > 0) {
+      await dropPrefix(ready(redis, 'Redis'), prefixes.pop() as string);
+    }
+  });
+  afterAll(async () => {
+    await dns?.close();
+    await redis?.quit();
+    dir?.remove();
+  });
+
+  const world: QueueWorld = {
+    get dns() {
+      return ready(dns, 'the DNS server');
+    },
+    get redis() {
+      return ready(redis, 'Redis');
+    },
+    get dir() {
+      return ready(dir, 'the temporary directory');
+    },
+    prefix() {
+      const p = freshPrefix();
+      prefixes.push(p);
       return p;
     },
-    remove: () => rmSync(path, { recursive: true, force: true }),
+    env() {
+      return { EXOSCOPE_PREFIX: world.prefix(), REDIS_URL };
+    },
+    async privateRedis(config = [], password) {
+      const server = await startPrivateRedis(config, password);
+      servers.push(server);
+      return server;
+    },
+    track(cli) {
+      children.push(cli.child);
+      return cli;
+    },
   };
-}
-
-export interface CliResult {
-  code: number | null;
-  signal: NodeJS.Signals | null;
-  stdout: string;
-  stderr: string;
-}
-
-/** Spawns the built CLI and waits for it to exit. */
-export function runCli(
-  args: string[],
-  env: NodeJS.ProcessEnv = {},
-  timeoutMs = 60_000,
-): Promise<CliResult> {
-  const child = spawnCli(args, env);
-  return waitExit(child.process, child.output, timeoutMs);
-}
-
-export interface SpawnedCli {
-  process: ChildProcess;
-  output: { stdout: string; stderr: string };
-}
-
-export function spawnCli(
-  args: string[],
-  env: NodeJS.ProcessEnv = {},
-): SpawnedCli {
-  const child = spawn(process.execPath, [CLI, ...args], {
-    cwd: REPO,
-    env: { ...process.env, EXOSCOPE_RESOLVERS: '', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  const output = { stdout: '', stderr: '' };
-  child.stdout
-    ?.setEncoding('utf8')
-    .on('data', (d: string) => (output.stdout += d));
-  child.stderr
-    ?.setEncoding('utf8')
-    .on('data', (d: string) => (output.stderr += d));
-  return { process: child, output };
-}
-
-export function waitExit(
-  child: ChildProcess,
-  output: { stdout: string; stderr: string },
-  timeoutMs = 60_000,
-): Promise<CliResult> {
-  return new Promise((resolvePromise, reject) => {
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(
-        new Error(
-          `CLI did not exit within ${timeoutMs} ms; stderr: ${output.stderr}`,
-        ),
-      );
-    }, timeoutMs);
-    // 'close', not 'exit': only then has all of stdout and stderr been read
-    child.once('close', (code, signal) => {
-      clearTimeout(timer);
-      resolvePromise({ code, signal, ...output });
-    });
-  });
-}
-
-/** Polls until `check` is true. */
-export async function until(
-  check: () => Promise<boolean> | boolean,
-  timeoutMs = 30_000,
-  what = 'condition',
-): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
+  return world;
 }

@@ -1,16 +1,16 @@
 /**
- * A private `redis-server` for the queue robustness tests: its own port and
- * data directory, settings the shared test Redis must not get (maxmemory, a
- * password, another eviction policy), stopped and restarted at will.
+ * A private `redis-server` for the queue tests that change Redis itself: its
+ * own ephemeral port and data directory, settings the shared test Redis must
+ * not get (maxmemory, a password, another eviction policy), flushed, stopped
+ * and restarted at will.
  */
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
+import { freePort } from './free-port.js';
 
 export interface PrivateRedis {
   port: number;
@@ -24,15 +24,6 @@ export interface PrivateRedis {
   restart(): Promise<void>;
   /** Kills it for good and removes its data directory. */
   stop(): Promise<void>;
-}
-
-/** A free TCP port on 127.0.0.1 (free now: the server binds it right after). */
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
 }
 
 /**

@@ -1,7 +1,6 @@
 /**
- * Robustness, DNS (issue #5, items 10–19): resolvers that fail, lie, stay
- * silent or send hostile answers, through the built CLI against fake DNS
- * servers on loopback.
+ * A scan against DNS that fails, lies, stays silent or sends hostile
+ * answers: the built CLI against fake DNS servers on loopback.
  */
 import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -21,24 +20,20 @@ import type {
   FakeDnsServer,
   FakeRecord,
 } from '../helpers/dns-server.js';
+import { runCli } from '../helpers/cli.js';
+import { tempDir } from '../helpers/temp-dir.js';
 import {
-  a,
-  askedNames,
-  cname,
+  readCsv,
   expectNoFormula,
   expectOneLineError,
-  mx,
-  readCsv,
-  runCli,
-  tempDir,
   tempFiles,
-  txt,
-} from './helpers.js';
+} from '../helpers/output-checks.js';
+import { mx, a, cname, txt, askedNames } from '../helpers/fake-dns.js';
 
 const EOP_HOST = 'contoso-test.mail.protection.outlook.com';
 
 const records: FakeRecord[] = [
-  // #10 the ways a domain receives no mail
+  // the ways a domain receives no mail
   a('nomx.test', '198.18.1.1'),
   mx('nullmx.test', '.', 0),
   mx('mixednull.test', '.', 0),
@@ -47,19 +42,19 @@ const records: FakeRecord[] = [
   // a healthy domain, answered by every good server
   mx('fine.test', 'mail.fine.test'),
   a('mail.fine.test', '198.18.1.3'),
-  // #11, #12, #14, #18: domains whose queries misbehave (see `faults`)
+  // domains whose queries misbehave (see `faults`)
   ...['trunc', 'garbage', 'wrongid', 'formerr', 'silent', 'garbagetxt'].flatMap(
     (n) => [
       mx(`${n}.test`, `mail.${n}.test`),
       a(`mail.${n}.test`, '198.18.1.4'),
     ],
   ),
-  // #18 bystanders of garbage replies
+  // bystanders of garbage replies
   ...Array.from({ length: 60 }, (_, i) => [
     mx(`ok${i}.test`, `mail.ok${i}.test`),
     a(`mail.ok${i}.test`, `198.18.9.${i}`),
   ]).flat(),
-  // #15 MX targets
+  // MX targets
   mx('literal.test', '198.18.2.2'),
   mx('mxalias.test', 'mx.mxalias.test'),
   cname('mx.mxalias.test', 'mail.mxalias.test'),
@@ -74,7 +69,7 @@ const records: FakeRecord[] = [
     cname(`c${i}.chain.test`, `c${i + 1}.chain.test`),
   ),
   mx('c24.chain.test', 'mail.fine.test'),
-  // #16 wildcards, as web hosters set them up: every name under the domain
+  // wildcards, as web hosters set them up: every name under the domain
   // answers, autodiscover included, which would read as an own server
   mx('wild.test', 'mail.wild.test'),
   a('mail.wild.test', '198.18.3.1'),
@@ -88,7 +83,7 @@ const records: FakeRecord[] = [
   mx('wildtxt.test', 'mail.wildtxt.test'),
   a('mail.wildtxt.test', '198.18.3.4'),
   txt('*.wildtxt.test', 'v=spf1 -all'),
-  // #17 hostile answers
+  // hostile answers
   mx('bigtxt.test', 'mail.bigtxt.test'),
   a('mail.bigtxt.test', '198.18.4.1'),
   txt(
@@ -132,7 +127,7 @@ const records: FakeRecord[] = [
   txt('formula.test', '=HYPERLINK("http://evil.test")'),
   txt('formula.test', '+1-1'),
   cname('autodiscover.formula.test', 'autodiscover.outlook.com'),
-  // #19 an Exchange Online domain, for the owner-data tests
+  // an Exchange Online domain, for the owner-data tests
   mx('exo.test', EOP_HOST, 0),
   cname('autodiscover.exo.test', 'autodiscover.outlook.com'),
 ];
@@ -163,7 +158,7 @@ afterAll(async () => {
 });
 
 function input(name: string, lines: string[]): string {
-  const path = join(tmp.dir, name);
+  const path = join(tmp.path, name);
   writeFileSync(path, `${lines.join('\n')}\n`);
   return path;
 }
@@ -202,8 +197,8 @@ function startFailing(kind: Behaviour): Promise<FakeDnsServer> {
   });
 }
 
-describe('robustness: DNS', () => {
-  it('#10 NXDOMAIN, NODATA, null MX and null MX mixed with real MX → distinct statuses', async () => {
+describe('a scan against failing and hostile DNS', () => {
+  it('NXDOMAIN, NODATA, null MX and null MX mixed with real MX → distinct statuses', async () => {
     const { rows } = await scan(
       ['absent.test', 'nomx.test', 'nullmx.test', 'mixednull.test'],
       [server.address],
@@ -230,7 +225,7 @@ describe('robustness: DNS', () => {
     expect(rows[3]?.mx_hosts).toBe('mail.mixednull.test');
   });
 
-  it('#11 SERVFAIL or REFUSED from one resolver → answered by the next; from all → unresolved with that status', async () => {
+  it('SERVFAIL or REFUSED from one resolver → answered by the next; from all → unresolved with that status', async () => {
     const servfail = await startFailing('servfail');
     const refused = await startFailing('refused');
     try {
@@ -269,7 +264,7 @@ describe('robustness: DNS', () => {
     }
   });
 
-  it('#12 a black-hole resolver beside a good one: every query answered by the good one; the run finishes', async () => {
+  it('a black-hole resolver beside a good one: every query answered by the good one; the run finishes', async () => {
     const hole = await startBlackHole();
     try {
       const domains = ['fine.test', 'mixednull.test', 'nomx.test', 'exo.test'];
@@ -286,7 +281,7 @@ describe('robustness: DNS', () => {
     }
   });
 
-  it('#12 names that are never answered hit the per-query deadline: rows unresolved/timeout, the run finishes', async () => {
+  it('names that are never answered hit the per-query deadline: rows unresolved/timeout, the run finishes', async () => {
     const { rows } = await scan(
       ['silent.test', 'fine.test', 'also.silent.test'],
       [server.address],
@@ -305,7 +300,7 @@ describe('robustness: DNS', () => {
   // queries: up to ~22 (apex CNAME chain, MX host CNAME chain, autodiscover,
   // wildcard, Cymru) × (retries + 1) × --timeout. Needs a domain deadline in
   // scan-domain.ts's ScanLimits (see the report).
-  it('#12 a domain whose every answer comes just before the deadline ends at a per-domain deadline', async () => {
+  it('a domain whose every answer comes just before the deadline ends at a per-domain deadline', async () => {
     // Every answer takes 900 ms of a fake clock: a slow resolver that never
     // trips the per-query deadline. The domain's own deadline stops the scan.
     let clock = 0;
@@ -352,10 +347,10 @@ describe('robustness: DNS', () => {
     expect(classify(ev).classification).toBe('unresolved');
   });
 
-  it('#13 no resolver reachable → the pre-flight check fails with one message; nothing written', async () => {
+  it('no resolver reachable → the pre-flight check fails with one message; nothing written', async () => {
     const hole = await startBlackHole();
     try {
-      const out = join(tmp.dir, 'unreachable.csv');
+      const out = join(tmp.path, 'unreachable.csv');
       const run = await runCli([
         'scan',
         input('many.txt', ['fine.test', 'exo.test', 'nomx.test']),
@@ -370,14 +365,14 @@ describe('robustness: DNS', () => {
       expectOneLineError(run, 1, /no DNS resolver answered \(127\.0\.0\.1:/);
       expect(run.stderr).toContain(hole.address);
       expect(run.stdout).toBe('');
-      expect(tempFiles(tmp.dir)).toEqual([]);
+      expect(tempFiles(tmp.path)).toEqual([]);
       expect(existsSync(out)).toBe(false);
     } finally {
       await hole.close();
     }
   });
 
-  it('#14 a truncated UDP answer is asked again over TCP; with TCP refused too → a stated error, not "no record"', async () => {
+  it('a truncated UDP answer is asked again over TCP; with TCP refused too → a stated error, not "no record"', async () => {
     const { rows } = await scan(['trunc.test'], [server.address]);
     expect(rows[0]).toMatchObject({
       status: 'ok',
@@ -404,7 +399,7 @@ describe('robustness: DNS', () => {
     }
   });
 
-  it('#15 MX to an IP literal, to a name that does not resolve; CNAME loops and long chains → flagged, bounded, classified sensibly', async () => {
+  it('MX to an IP literal, to a name that does not resolve; CNAME loops and long chains → flagged, bounded, classified sensibly', async () => {
     const { rows } = await scan(
       ['literal.test', 'dangling.test', 'loop.test', 'c0.chain.test'],
       [server.address],
@@ -430,7 +425,7 @@ describe('robustness: DNS', () => {
     expect((rows[3]?.error ?? '').split(' -> ').length).toBe(19);
   });
 
-  it('#15 an MX host that is an alias is followed to its addresses', async () => {
+  it('an MX host that is an alias is followed to its addresses', async () => {
     const { rows } = await scan(['mxalias.test'], [server.address]);
     expect(rows[0]).toMatchObject({
       status: 'ok',
@@ -444,7 +439,7 @@ describe('robustness: DNS', () => {
   // the alias, so the scan never sees the CNAME: RFC 2181 §10.3's "MX must
   // not be an alias" goes unflagged. Needs scan-domain.ts to ask the MX
   // host's CNAME too (see the report).
-  it('#15 an MX host that is an alias is flagged mx-cname behind a recursor', async () => {
+  it('an MX host that is an alias is flagged mx-cname behind a recursor', async () => {
     const { rows } = await scan(['mxalias.test'], [server.address]);
     expect(rows[0]?.reasons).toContain('mx-cname');
   });
@@ -453,18 +448,18 @@ describe('robustness: DNS', () => {
   // "MX host mx.mxloop.test: error": the loop is in the evidence but not in
   // the row. Needs scan-domain.ts to report it as `cname-loop` (see the
   // report).
-  it('#15 an MX host in a CNAME loop → unresolved, not "no mail"', async () => {
+  it('an MX host in a CNAME loop → unresolved, not "no mail"', async () => {
     const { rows } = await scan(['mxloop.test'], [server.address]);
     expect(rows[0]).toMatchObject({ classification: 'unresolved' });
     expect(rows[0]?.error).toContain('mx.mxloop.test');
   });
-  it('#15 an MX host in a CNAME loop is named a loop', async () => {
+  it('an MX host in a CNAME loop is named a loop', async () => {
     const { rows } = await scan(['mxloop.test'], [server.address]);
     expect(rows[0]?.status).toBe('cname-loop');
     expect(rows[0]?.error).toMatch(/loop/i);
   });
 
-  it('#16 a wildcard zone: wildcard answers are not taken as autodiscover evidence', async () => {
+  it('a wildcard zone: wildcard answers are not taken as autodiscover evidence', async () => {
     const { rows } = await scan(
       ['wild.test', 'wilda.test', 'wildeop.test'],
       [server.address],
@@ -486,7 +481,7 @@ describe('robustness: DNS', () => {
   // reasons column lists Microsoft 365 evidence that is not there. Needs
   // scan-domain.ts / classify.ts to discount probe answers that equal the
   // wildcard's (see the report).
-  it('#16 a wildcard zone: no autodiscover.service or exchange-delegation signal from wildcard answers', async () => {
+  it('a wildcard zone: no autodiscover.service or exchange-delegation signal from wildcard answers', async () => {
     const { rows } = await scan(
       ['wild.test', 'wildtxt.test'],
       [server.address],
@@ -495,7 +490,7 @@ describe('robustness: DNS', () => {
     expect(rows[1]?.reasons).not.toContain('exchange-delegation');
   });
 
-  it('#17 hostile answers (64 KB TXT, hundreds of records, control characters, non-UTF-8 bytes, formulas) → capped, escaped, neutralised; every row still gets its verdict', async () => {
+  it('hostile answers (64 KB TXT, hundreds of records, control characters, non-UTF-8 bytes, formulas) → capped, escaped, neutralised; every row still gets its verdict', async () => {
     const domains = [
       'bigtxt.test',
       'manytxt.test',
@@ -577,7 +572,7 @@ describe('robustness: DNS', () => {
     expect(evidence[4]?.txt).toContain('note: café ✓');
   });
 
-  it('#18 garbage, mismatched-id and FORMERR replies → that query fails, the other rows are answered, no crash', async () => {
+  it('garbage, mismatched-id and FORMERR replies → that query fails, the other rows are answered, no crash', async () => {
     const { rows, stderr } = await scan(
       [
         'garbage.test',
@@ -612,7 +607,7 @@ describe('robustness: DNS', () => {
     expect(stderr).not.toMatch(/unexpected error|\n\s+at /);
   });
 
-  it('#18 a garbage reply fails only its own query, not the others in flight beside it', async () => {
+  it('a garbage reply fails only its own query, not the others in flight beside it', async () => {
     // c-ares ends every query on a socket that received garbage; the
     // adapter retries those alone, so only the garbage's own query fails.
     const domains = Array.from({ length: 60 }, (_, i) =>
@@ -635,7 +630,7 @@ describe('robustness: DNS', () => {
     });
   });
 
-  it('#19 no IP-to-ASN data, or Team Cymru failing → the verdict still comes from DNS; owner columns say unknown', async () => {
+  it('no IP-to-ASN data, or Team Cymru failing → the verdict still comes from DNS; owner columns say unknown', async () => {
     const none = await scan(['exo.test'], [server.address]);
     expect(none.rows[0]).toMatchObject({
       classification: 'exchange-online',
@@ -676,7 +671,7 @@ describe('robustness: DNS', () => {
  * hands back the first 16 aliases and stops, as BIND did at its restart
  * limit; the other delivers whole chains of any length.
  */
-describe('robustness: CNAME chains longer than a recursor follows', () => {
+describe('CNAME chains longer than a recursor follows', () => {
   const chain = (
     from: string,
     zone: string,
@@ -761,7 +756,7 @@ describe('robustness: CNAME chains longer than a recursor follows', () => {
  * with a forged answer of its type. The same scan through a clean server
  * gives the rows to compare with.
  */
-describe('robustness: forged replies over UDP', () => {
+describe('forged replies over UDP', () => {
   const domains = Array.from(
     { length: 20 },
     (_, i) => `customer-number-${i}-of-the-spoofing-test.test`,
