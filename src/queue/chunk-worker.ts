@@ -3,7 +3,7 @@ import type { Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { ChunkJobData } from './chunk-codec.js';
 import { isChunkJobData } from './chunk-codec.js';
-import { OOM_ADVICE, isRedisOom } from './queue-error.js';
+import { OOM_ADVICE, isJobKeyGone, isRedisOom } from './queue-error.js';
 import type { ChunkOutcome, ChunkProcessor } from './chunk-processor.js';
 import { DEFAULT_WINDOW } from '../core/scan-rows.js';
 import { isConnectionError } from './redis-connection.js';
@@ -44,9 +44,10 @@ export interface ChunkWorkerOptions {
   /** One line of the worker's log (already free of secrets). */
   log: (line: string) => void;
   /**
-   * Log BullMQ's errors of a broken Redis connection. Default true; false
-   * where something else reports what the drop means (`scan --redis`: its
-   * collect).
+   * Log BullMQ's errors of a broken Redis connection and of job keys gone
+   * from Redis. Default true (the latter once until a chunk is stored
+   * again); false where something else reports what the drop means (`scan
+   * --redis`: its collect says the scan is lost).
    */
   logConnectionErrors?: boolean;
 }
@@ -189,8 +190,20 @@ export function startChunkWorker(options: ChunkWorkerOptions): ChunkWorker {
       `chunk ${jobId} stalled (its worker stopped): back in the queue`,
     ),
   );
+  // Redis restarted without persistence: every job held fails alike.
+  let keysGoneSaid = false;
+  worker.on('completed', () => (keysGoneSaid = false));
   worker.on('error', (err) => {
-    if (options.logConnectionErrors === false && isConnectionError(err)) return;
+    const quiet = options.logConnectionErrors === false;
+    if (quiet && isConnectionError(err)) return;
+    if (isJobKeyGone(err)) {
+      if (quiet || keysGoneSaid) return;
+      keysGoneSaid = true;
+      options.log(
+        `worker error: ${err.message}: the keys of the chunk jobs this worker held are gone from Redis (restarted without persistence, or deleted); their rows are lost until the scan is enqueued again`,
+      );
+      return;
+    }
     options.log(`worker error: ${reason(err)}`);
   });
   return {

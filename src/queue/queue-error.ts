@@ -34,6 +34,26 @@ export function scanLost(scanId: string): QueueError {
   );
 }
 
+/**
+ * BullMQ's codes for a job whose own keys (the job hash or its lock) are not
+ * in Redis when the worker finishes or moves it: ErrorCode.JobNotExist and
+ * JobLockNotExist ("Missing key for job ...", "Missing lock for job ...").
+ */
+const JOB_KEYS_GONE: ReadonlySet<unknown> = new Set([-1, -2]);
+
+/**
+ * Whether `err` is BullMQ saying a job's keys are gone from Redis: every job
+ * a worker holds gets one when Redis restarts without persistence, so it
+ * says once that the scan is lost rather than once a job.
+ */
+export function isJobKeyGone(err: unknown): boolean {
+  return (
+    err instanceof Error &&
+    JOB_KEYS_GONE.has((err as { code?: unknown }).code) &&
+    /^Missing (key|lock) for job /.test(err.message)
+  );
+}
+
 /** What to do when Redis is full: one sentence, for errors and worker logs. */
 export const OOM_ADVICE =
   "raise Redis's maxmemory, or free memory by collecting finished scans (collect --keep 0 deletes their keys)";

@@ -579,6 +579,21 @@ describe('collect output and Redis loss', { timeout: 240_000 }, () => {
     const collected = await c.done;
     expectOneLineError(collected, 1, KEYS_GONE);
     expect(existsSync(join(world.dir.path, 'lost.out'))).toBe(false);
+    // the worker held chunk jobs whose keys vanished: it says so once, not
+    // once a job and BullMQ command
+    await waitFor(
+      () => /Missing (key|lock) for job/.test(w.stderr()),
+      'the worker noticing the lost job keys',
+      w,
+      60_000,
+    );
+    w.child.kill('SIGTERM');
+    await w.done;
+    expect(
+      w.stderr().match(/Missing (key|lock) for job/g),
+      w.stderr(),
+    ).toHaveLength(1);
+    expect(w.stderr()).toContain('gone from Redis');
     expect(
       readdirSync(world.dir.path).filter((n) => n.endsWith('.tmp')),
     ).toEqual([]);
