@@ -30,7 +30,7 @@ import {
 } from './bench-proc.js';
 import type { Measurement, MeasuredProcess, ServerCpu } from './bench-proc.js';
 import type { StepRow } from './bench-table.js';
-import type { DnsClient } from '../src/run/deps.js';
+import type { DnsClient } from '../src/run/dns-layout.js';
 
 /** What every step needs: the tools, the server, the data. */
 export interface Ctx {

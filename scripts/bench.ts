@@ -45,8 +45,8 @@ import {
   stepStartup,
 } from './bench-steps.js';
 import type { Ctx } from './bench-steps.js';
-import { DNS_CLIENTS, isDnsClient } from '../src/run/deps.js';
-import type { DnsClient } from '../src/run/deps.js';
+import { DNS_CLIENTS, isDnsClient } from '../src/run/dns-layout.js';
+import type { DnsClient } from '../src/run/dns-layout.js';
 import { parseCpuTicks, stealPercent } from './bench-parse.js';
 import type { CpuTicks, FloorSummary } from './bench-parse.js';
 import {

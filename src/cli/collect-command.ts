@@ -3,7 +3,6 @@ import { systemClock } from '../adapters/system-clock.js';
 import { resolveRedisUrl } from '../queue/redis-url.js';
 import { checkScanId } from '../queue/scan-keys.js';
 import { DEFAULTS } from '../run/defaults.js';
-import { runCollect } from '../run/distributed-scan.js';
 import { RunStats } from '../run/run-stats.js';
 import { EXIT_INTERRUPTED, StopSignal } from '../run/stop-signal.js';
 import {
@@ -93,6 +92,7 @@ export async function collectCommand(
   );
   const stop = new StopSignal();
   try {
+    const { runCollect } = await import('../run/distributed-scan.js');
     const outcome = await runCollect(
       {
         url,

@@ -3,7 +3,6 @@ import { systemClock } from '../adapters/system-clock.js';
 import { resolveRedisUrl } from '../queue/redis-url.js';
 import { checkScanId, newScanId } from '../queue/scan-keys.js';
 import { DEFAULTS } from '../run/defaults.js';
-import { runEnqueue } from '../run/distributed-scan.js';
 import {
   REDIS_HELP,
   REDIS_OPTION_SPEC,
@@ -83,6 +82,7 @@ export async function enqueueCommand(
   );
   const prefix = prefixOption(values.prefix, env);
   const url = resolveRedisUrl(values.redis, env);
+  const { runEnqueue } = await import('../run/distributed-scan.js');
   const result = await runEnqueue(
     {
       url,

@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
 import type { ParseArgsConfig } from 'node:util';
-import { DNS_CLIENTS, MAX_IN_FLIGHT, isDnsClient } from '../run/deps.js';
+import { DNS_CLIENTS, MAX_IN_FLIGHT, isDnsClient } from '../run/dns-layout.js';
 import type { ProbeSettings, ResolverOrigin } from '../run/deps.js';
 import { DEFAULTS } from '../run/defaults.js';
 import type { DnsOptions } from '../run/scan-options.js';

@@ -6,7 +6,6 @@ import { systemClock } from '../adapters/system-clock.js';
 import { resolveRedisUrl } from '../queue/redis-url.js';
 import { checkPrefix, checkScanId, newScanId } from '../queue/scan-keys.js';
 import { DEFAULTS } from '../run/defaults.js';
-import { runLocalScan } from '../run/local-scan.js';
 import type { LocalScanResult } from '../run/local-scan.js';
 import { RunStats } from '../run/run-stats.js';
 import type {
@@ -258,6 +257,7 @@ async function scanHere(options: ScanOptions, io: ScanIo): Promise<number> {
   let progress: ProgressLine | null = null;
   const clear = (): void => progress?.clear();
   try {
+    const { runLocalScan } = await import('../run/local-scan.js');
     const result = await runLocalScan(options, {
       clock: systemClock,
       stop,

@@ -3,7 +3,6 @@ import { systemClock } from '../adapters/system-clock.js';
 import { resolveRedisUrl } from '../queue/redis-url.js';
 import { checkScanId } from '../queue/scan-keys.js';
 import { formatStatus } from '../queue/scan-status.js';
-import { readStatus } from '../run/distributed-scan.js';
 import {
   REDIS_HELP,
   REDIS_OPTION_SPEC,
@@ -47,6 +46,7 @@ export async function statusCommand(
   );
   const prefix = prefixOption(values.prefix, env);
   const url = resolveRedisUrl(values.redis, env);
+  const { readStatus } = await import('../run/distributed-scan.js');
   const { status, now } = await readStatus(
     { url, prefix, scanId },
     { clock: systemClock },

@@ -2,7 +2,6 @@
 import { systemClock } from '../adapters/system-clock.js';
 import { redactUrl, resolveRedisUrl } from '../queue/redis-url.js';
 import { DEFAULTS } from '../run/defaults.js';
-import { runWorker } from '../run/distributed-scan.js';
 import { StopSignal } from '../run/stop-signal.js';
 import {
   DNS_OPTION_SPEC,
@@ -124,6 +123,7 @@ export async function workerCommand(
   };
   const stop = new StopSignal();
   try {
+    const { runWorker } = await import('../run/distributed-scan.js');
     const result = await runWorker(
       { url, prefix, dns, jobs, rateDomains, chunkSize, lockMs },
       {

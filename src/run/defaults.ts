@@ -1,6 +1,6 @@
 import { DEFAULT_CHUNK_SIZE } from '../queue/producer.js';
 import { DEFAULT_PREFIX } from '../queue/scan-keys.js';
-import { DEFAULT_IN_FLIGHT } from './deps.js';
+import { DEFAULT_IN_FLIGHT } from './dns-layout.js';
 
 /**
  * Every default of the command line, in one place: the options parser falls

@@ -1,5 +1,6 @@
 import type { Delimiter } from '../adapters/csv-input/delimiter.js';
-import type { DnsClient, ProbeSettings, ResolverOrigin } from './deps.js';
+import type { ProbeSettings, ResolverOrigin } from './deps.js';
+import type { DnsClient } from './dns-layout.js';
 
 /** Options shared by every command that resolves DNS. */
 export interface DnsOptions {

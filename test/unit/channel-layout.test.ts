@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { channelLayout } from '../../src/run/deps.js';
-import type { DnsClient } from '../../src/run/deps.js';
+import { channelLayout } from '../../src/run/dns-layout.js';
+import type { DnsClient } from '../../src/run/dns-layout.js';
 
 describe('channelLayout', () => {
   it.each<[DnsClient, number, number, number]>([

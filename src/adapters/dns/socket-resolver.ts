@@ -33,6 +33,10 @@ import { serverAddress } from './server-address.js';
 import type { ServerAddress } from './server-address.js';
 import { TcpChannel } from './tcp-channel.js';
 import { UdpChannel } from './udp-channel.js';
+import {
+  MAX_IN_FLIGHT_PER_SOCKET,
+  UDP_SOCKET_IN_FLIGHT,
+} from './socket-limits.js';
 
 /**
  * How queries travel: `udp`, a datagram each (TCP for a truncated reply);
@@ -117,13 +121,6 @@ export type SocketResolver = DnsPort & {
   servers: readonly string[];
 };
 
-/**
- * Most queries in flight on one UDP socket by default, and always on the UDP
- * sockets `auto` moves a server to: a burst of replies larger than a
- * socket's receive buffer (about 250 datagrams at Linux defaults) is lost.
- */
-export const UDP_SOCKET_IN_FLIGHT = 100;
-
 const DEFAULTS = {
   timeoutMs: 2000,
   retries: 2,
@@ -132,8 +129,6 @@ const DEFAULTS = {
   udpSocketQueries: UDP_SOCKET_QUERIES,
   udpSocketMs: UDP_SOCKET_MS,
 };
-/** The most queries `maxInFlightPerSocket` allows on one socket or connection. */
-export const MAX_IN_FLIGHT_PER_SOCKET = 4096;
 
 /** The resolver's state: channels, rotation, ids, deadlines. */
 class Resolver implements ChannelOwner {
