@@ -136,9 +136,9 @@ describe('distributed commands', () => {
     const p = world.prefix();
     const env = { EXOSCOPE_PREFIX: p, REDIS_URL };
     const input = world.dir.file('queued.csv', SEMICOLONS);
-    expect(
-      (await runCli(['enqueue', input, '--scan', 'q'], { env })).code,
-    ).toBe(0);
+    const enq = await runCli(['enqueue', input, '--scan', 'q'], { env });
+    expect(enq.code).toBe(0);
+    expect(enq.stderr).toMatch(/ 4 rows in 1 chunks/);
     const status = await runCli(['status', 'q'], { env });
     expect(status.code).toBe(0);
     expect(status.stdout.split('\n')[0]).toMatch(/: queued$/);
@@ -154,10 +154,15 @@ describe('distributed commands', () => {
       },
     );
     try {
-      await waitFor(async () => {
-        const s = await runCli(['status', 'q', '--json'], { env });
-        return (JSON.parse(s.stdout) as { state: string }).state === 'complete';
-      }, 'condition');
+      // its one chunk stored (read from Redis: polling `status` would start a
+      // process each time), then what status says
+      await waitFor(
+        async () => (await world.redis.hlen(`${p}:scan:q:results`)) === 1,
+        'the chunk stored',
+        worker,
+      );
+      const after = await runCli(['status', 'q', '--json'], { env });
+      expect(JSON.parse(after.stdout)).toMatchObject({ state: 'complete' });
     } finally {
       worker.child.kill('SIGTERM');
       await worker.done;
