@@ -214,54 +214,10 @@ describe('Redis and workers failing', { timeout: 240_000 }, () => {
     }
   });
 
-  it('every chunk job delivered twice: no duplicate rows, the second run scans nothing', async () => {
+  it('enqueue run again adds nothing, before and after the scan ran; every chunk job delivered twice: no duplicate rows, the second run scans nothing', async () => {
     const env = world.env();
     const prefix = env.EXOSCOPE_PREFIX;
-    const input = world.dir.file('twice.csv', inputCsv(120));
-    expect(
-      (
-        await runCli(
-          ['enqueue', input, '--scan', 'twice', '--chunk-size', '20'],
-          { env },
-        )
-      ).code,
-    ).toBe(0);
     const queue = openChunkQueue(world.redis, prefix);
-    try {
-      const jobs = (await queue.getJobs(['waiting']))
-        .map((j) => j.data)
-        .filter(isChunkJobData);
-      expect(jobs).toHaveLength(6);
-      const first = worker(env);
-      const csv = await collectAll(env, 'twice', 120);
-      expect(await stopWorker(first)).toMatch(/stopped: 6 chunks \(120 rows\)/);
-
-      // every job again, under its own id: BullMQ delivers it a second time
-      for (const data of jobs) {
-        await queue.add('chunk', data, {
-          jobId: chunkJobId('twice', data.chunk),
-        });
-      }
-      const second = worker(env);
-      await waitFor(
-        async () =>
-          (await queue.getJobCountByTypes('waiting', 'active', 'delayed')) ===
-          0,
-        'the second deliveries done',
-        undefined,
-        60_000,
-      );
-      expect(await stopWorker(second)).toMatch(/stopped: 0 chunks \(0 rows\)/);
-      expect(await world.redis.hlen(`${prefix}:scan:twice:results`)).toBe(6);
-      expect(await collectAll(env, 'twice', 120)).toBe(csv);
-    } finally {
-      await queue.close();
-    }
-  });
-
-  it('enqueue run again on the same scan adds nothing, before and after it ran', async () => {
-    const env = world.env();
-    const queue = openChunkQueue(world.redis, env.EXOSCOPE_PREFIX);
     const input = world.dir.file('again.csv', inputCsv(100));
     const enqueue = () =>
       runCli(['enqueue', input, '--scan', 'again', '--chunk-size', '20'], {
@@ -271,6 +227,10 @@ describe('Redis and workers failing', { timeout: 240_000 }, () => {
       expect((await enqueue()).stderr).toMatch(
         /100 rows in 5 chunks, 5 added to the queue\n$/,
       );
+      const jobs = (await queue.getJobs(['waiting']))
+        .map((j) => j.data)
+        .filter(isChunkJobData);
+      expect(jobs).toHaveLength(5);
       const counts = await queue.getJobCounts();
       const second = await enqueue();
       expect(second.code).toBe(0);
@@ -279,9 +239,9 @@ describe('Redis and workers failing', { timeout: 240_000 }, () => {
       );
       expect(await queue.getJobCounts()).toEqual(counts);
 
-      const w = worker(env);
+      const first = worker(env);
       const csv = await collectAll(env, 'again', 100);
-      await stopWorker(w);
+      expect(await stopWorker(first)).toMatch(/stopped: 5 chunks \(100 rows\)/);
       const third = await enqueue();
       expect(third.stderr).toMatch(
         /0 added to the queue \(scan existed: 5 chunks already done\)/,
@@ -289,6 +249,24 @@ describe('Redis and workers failing', { timeout: 240_000 }, () => {
       expect(
         await queue.getJobCountByTypes('waiting', 'active', 'delayed'),
       ).toBe(0);
+
+      // every job again, under its own id: BullMQ delivers it a second time
+      for (const data of jobs) {
+        await queue.add('chunk', data, {
+          jobId: chunkJobId('again', data.chunk),
+        });
+      }
+      const again = worker(env);
+      await waitFor(
+        async () =>
+          (await queue.getJobCountByTypes('waiting', 'active', 'delayed')) ===
+          0,
+        'the second deliveries done',
+        undefined,
+        60_000,
+      );
+      expect(await stopWorker(again)).toMatch(/stopped: 0 chunks \(0 rows\)/);
+      expect(await world.redis.hlen(`${prefix}:scan:again:results`)).toBe(5);
       expect(await collectAll(env, 'again', 100)).toBe(csv);
     } finally {
       await queue.close();
