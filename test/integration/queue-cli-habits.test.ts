@@ -35,27 +35,7 @@ const SEMICOLONS = [
 ].join('\n');
 
 describe('distributed commands', () => {
-  it('scan --redis takes --prefix: its keys live under it', async () => {
-    const p = world.prefix();
-    const input = world.dir.file('prefix.csv', SEMICOLONS);
-    const run = await runCli(
-      [
-        'scan',
-        input,
-        '--redis',
-        REDIS_URL,
-        '--prefix',
-        p,
-        ...dnsArgs(world.dns, QUEUE_DNS_TIMEOUT_MS),
-      ],
-      { env: { EXOSCOPE_PREFIX: '' } },
-    );
-    expect(run.code).toBe(0);
-    // The scan's keys are gone once written; BullMQ's queue keys stay.
-    expect(await keysUnder(world.redis, p)).toContain(`${p}:chunks:meta`);
-  });
-
-  it('a ;-separated input: scan, scan --redis and enqueue/worker/collect write the same bytes, with the same summary lines', async () => {
+  it('a ;-separated input: scan, scan --redis --prefix and enqueue/worker/collect write the same bytes, with the same summary lines', async () => {
     const input = world.dir.file('semi.csv', SEMICOLONS);
     const local = await runCli([
       'scan',
@@ -71,21 +51,29 @@ describe('distributed commands', () => {
 
     const p = world.prefix();
     const env = { EXOSCOPE_PREFIX: p, REDIS_URL };
+    // scan --redis takes --prefix: its keys live under it
+    const scanPrefix = world.prefix();
     const viaRedis = await runCli(
       [
         'scan',
         input,
         '--redis',
         REDIS_URL,
+        '--prefix',
+        scanPrefix,
         '--chunk-size',
         '2',
         ...dnsArgs(world.dns, QUEUE_DNS_TIMEOUT_MS),
       ],
-      { env },
+      { env: { EXOSCOPE_PREFIX: '' } },
     );
     expect(viaRedis.code).toBe(0);
     expect(viaRedis.stdout).toBe(local.stdout);
     expect(tail(viaRedis.stderr)).toEqual(tail(local.stderr));
+    // The scan's keys are gone once written; BullMQ's queue keys stay.
+    expect(await keysUnder(world.redis, scanPrefix)).toContain(
+      `${scanPrefix}:chunks:meta`,
+    );
 
     const enq = await runCli(
       ['enqueue', input, '--scan', 'semi', '--chunk-size', '2'],

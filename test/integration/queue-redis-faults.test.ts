@@ -116,12 +116,15 @@ function expectReadable(log: string): void {
 }
 
 describe('Redis and workers failing', { timeout: 240_000 }, () => {
-  it('Redis down at start: enqueue fails in seconds with one line and queues nothing', async () => {
-    const server = await world.privateRedis();
+  it('Redis down at start: enqueue fails in seconds with one line, the password not printed, and queues nothing', async () => {
+    // the other commands, Redis unreachable: queue-faults
+    const secret = 'Pa55-w0rd-Sekrit';
+    const server = await world.privateRedis([], secret);
     await server.kill();
     const input = world.dir.file('down.csv', inputCsv(50));
     const started = Date.now();
-    const r = await runCli(['enqueue', input, '--redis', server.url], {
+    const r = await runCli(['enqueue', input], {
+      env: { REDIS_URL: server.url },
       timeoutMs: 30_000,
     });
     expect(Date.now() - started).toBeLessThan(20_000);
@@ -129,10 +132,11 @@ describe('Redis and workers failing', { timeout: 240_000 }, () => {
       r,
       1,
       new RegExp(
-        `^exoscope: cannot reach Redis at redis://127\\.0\\.0\\.1:${server.port}: .*ECONNREFUSED`,
+        `^exoscope: cannot reach Redis at redis://:\\*\\*\\*@127\\.0\\.0\\.1:${server.port}: .*ECONNREFUSED`,
       ),
     );
     expect(r.stdout).toBe('');
+    expect(r.stderr).not.toContain(secret);
     await server.restart();
     expect(await server.client().dbsize()).toBe(0);
   });
