@@ -143,7 +143,9 @@ export async function waitFor(
       );
     }
     if (Date.now() > deadline) throw new Error(`gave up waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 25));
+    // a tenth of a second: each check may ask Redis or read /proc, and the
+    // test processes share the cores with the CLIs they watch
+    await new Promise((resolve) => setTimeout(resolve, 100));
   }
 }
 

@@ -35,27 +35,7 @@ const SEMICOLONS = [
 ].join('\n');
 
 describe('distributed commands', () => {
-  it('scan --redis takes --prefix: its keys live under it', async () => {
-    const p = world.prefix();
-    const input = world.dir.file('prefix.csv', SEMICOLONS);
-    const run = await runCli(
-      [
-        'scan',
-        input,
-        '--redis',
-        REDIS_URL,
-        '--prefix',
-        p,
-        ...dnsArgs(world.dns, QUEUE_DNS_TIMEOUT_MS),
-      ],
-      { env: { EXOSCOPE_PREFIX: '' } },
-    );
-    expect(run.code).toBe(0);
-    // The scan's keys are gone once written; BullMQ's queue keys stay.
-    expect(await keysUnder(world.redis, p)).toContain(`${p}:chunks:meta`);
-  });
-
-  it('a ;-separated input: scan, scan --redis and enqueue/worker/collect write the same bytes, with the same summary lines', async () => {
+  it('a ;-separated input: scan, scan --redis --prefix and enqueue/worker/collect write the same bytes, with the same summary lines', async () => {
     const input = world.dir.file('semi.csv', SEMICOLONS);
     const local = await runCli([
       'scan',
@@ -71,21 +51,29 @@ describe('distributed commands', () => {
 
     const p = world.prefix();
     const env = { EXOSCOPE_PREFIX: p, REDIS_URL };
+    // scan --redis takes --prefix: its keys live under it
+    const scanPrefix = world.prefix();
     const viaRedis = await runCli(
       [
         'scan',
         input,
         '--redis',
         REDIS_URL,
+        '--prefix',
+        scanPrefix,
         '--chunk-size',
         '2',
         ...dnsArgs(world.dns, QUEUE_DNS_TIMEOUT_MS),
       ],
-      { env },
+      { env: { EXOSCOPE_PREFIX: '' } },
     );
     expect(viaRedis.code).toBe(0);
     expect(viaRedis.stdout).toBe(local.stdout);
     expect(tail(viaRedis.stderr)).toEqual(tail(local.stderr));
+    // The scan's keys are gone once written; BullMQ's queue keys stay.
+    expect(await keysUnder(world.redis, scanPrefix)).toContain(
+      `${scanPrefix}:chunks:meta`,
+    );
 
     const enq = await runCli(
       ['enqueue', input, '--scan', 'semi', '--chunk-size', '2'],
@@ -136,9 +124,9 @@ describe('distributed commands', () => {
     const p = world.prefix();
     const env = { EXOSCOPE_PREFIX: p, REDIS_URL };
     const input = world.dir.file('queued.csv', SEMICOLONS);
-    expect(
-      (await runCli(['enqueue', input, '--scan', 'q'], { env })).code,
-    ).toBe(0);
+    const enq = await runCli(['enqueue', input, '--scan', 'q'], { env });
+    expect(enq.code).toBe(0);
+    expect(enq.stderr).toMatch(/ 4 rows in 1 chunks/);
     const status = await runCli(['status', 'q'], { env });
     expect(status.code).toBe(0);
     expect(status.stdout.split('\n')[0]).toMatch(/: queued$/);
@@ -154,10 +142,15 @@ describe('distributed commands', () => {
       },
     );
     try {
-      await waitFor(async () => {
-        const s = await runCli(['status', 'q', '--json'], { env });
-        return (JSON.parse(s.stdout) as { state: string }).state === 'complete';
-      }, 'condition');
+      // its one chunk stored (read from Redis: polling `status` would start a
+      // process each time), then what status says
+      await waitFor(
+        async () => (await world.redis.hlen(`${p}:scan:q:results`)) === 1,
+        'the chunk stored',
+        worker,
+      );
+      const after = await runCli(['status', 'q', '--json'], { env });
+      expect(JSON.parse(after.stdout)).toMatchObject({ state: 'complete' });
     } finally {
       worker.child.kill('SIGTERM');
       await worker.done;
