@@ -160,44 +160,24 @@ export async function runDistributedScan(
             }),
           );
         }
-        let scanMeta: ScanMeta | null = null;
-        const result = await collectScan({
-          redis: command,
-          queue,
-          prefix,
-          scanId,
-          openSink: (meta) => {
-            scanMeta = meta;
-            return openSink({
-              path: options.output,
-              format: meta.format,
-              inputHeader: meta.header,
-              force: options.force,
-              delimiter: meta.delimiter,
-              stdout: run.stdout,
-              signal: interrupt,
-            });
+        const result = await collectToOutput(
+          { redis: command, queue, prefix, scanId },
+          {
+            path: options.output,
+            force: options.force,
+            delimiter: null,
+            stdout: run.stdout,
+            command: 'scan --redis',
+            resolvers: [...built.resolvers],
+            extra: {
+              started: new Date(started).toISOString(),
+              options: recordOptions(options),
+            },
           },
-          wait: true,
-          keepSeconds: 0,
-          onProgress: run.progress,
-          signal: interrupt,
-          now: () => run.clock.now(),
-        });
-        if (options.output !== null && scanMeta !== null) {
-          await writeScanRecord(options.output, {
-            ...distributedRecord(
-              scanMeta,
-              result.rows,
-              options.output,
-              'scan --redis',
-              [...built.resolvers],
-              run.clock,
-            ),
-            started: new Date(started).toISOString(),
-            options: recordOptions(options),
-          });
-        }
+          { wait: true, keepSeconds: 0, onProgress: run.progress },
+          interrupt,
+          run.clock,
+        );
         collected = true;
         return {
           interrupted: false,
@@ -472,43 +452,25 @@ export async function runCollect(
     const started = run.clock.now();
     try {
       await warnEviction(redis, run.warn);
-      let scanMeta: ScanMeta | null = null;
-      const result = await collectScan({
-        redis,
-        queue,
-        prefix,
-        scanId,
-        openSink: (meta) => {
-          scanMeta = meta;
-          return openSink({
-            path: output,
-            format: meta.format,
-            inputHeader: meta.header,
-            force: options.force,
-            delimiter: options.delimiter ?? meta.delimiter,
-            stdout: run.stdout,
-            signal: interrupt,
-          });
+      const result = await collectToOutput(
+        { redis, queue, prefix, scanId },
+        {
+          path: output,
+          force: options.force,
+          delimiter: options.delimiter,
+          stdout: run.stdout,
+          command: 'collect',
+          resolvers: [],
+          extra: {},
         },
-        wait: options.wait,
-        keepSeconds: options.keepSeconds,
-        onProgress: run.progress,
-        signal: interrupt,
-        now: () => run.clock.now(),
-      });
-      if (output !== null && scanMeta !== null) {
-        await writeScanRecord(
-          output,
-          distributedRecord(
-            scanMeta,
-            result.rows,
-            output,
-            'collect',
-            [],
-            run.clock,
-          ),
-        );
-      }
+        {
+          wait: options.wait,
+          keepSeconds: options.keepSeconds,
+          onProgress: run.progress,
+        },
+        interrupt,
+        run.clock,
+      );
       return { interrupted: false, result, started, notices: [] };
     } catch (err) {
       if (interrupt.aborted) return { interrupted: true };
@@ -519,6 +481,71 @@ export async function runCollect(
       await closeRedis(redis);
     }
   });
+}
+
+/** Where {@link collectToOutput} writes, and what its record says. */
+interface CollectOutput {
+  /** The output file; null: `stdout`. */
+  path: string | null;
+  force: boolean;
+  /** Null: the scan's own delimiter. */
+  delimiter: Delimiter | null;
+  stdout: Writable;
+  /** The command named in the `.meta.json` record. */
+  command: string;
+  resolvers: string[];
+  /** Record fields that replace the ones read from the scan's metadata. */
+  extra: Partial<ScanRecord>;
+}
+
+/**
+ * Writes a scan's rows in input order to a file or stdout as its chunks
+ * finish (`collectScan`), then the `.meta.json` record beside a file.
+ */
+async function collectToOutput(
+  target: { redis: Redis; queue: ChunkQueue; prefix: string; scanId: string },
+  out: CollectOutput,
+  how: {
+    wait: boolean;
+    keepSeconds: number;
+    onProgress: (p: CollectProgress) => void;
+  },
+  signal: AbortSignal,
+  clock: Clock,
+): Promise<CollectResult> {
+  let scanMeta: ScanMeta | null = null;
+  const result = await collectScan({
+    ...target,
+    openSink: (meta) => {
+      scanMeta = meta;
+      return openSink({
+        path: out.path,
+        format: meta.format,
+        inputHeader: meta.header,
+        force: out.force,
+        delimiter: out.delimiter ?? meta.delimiter,
+        stdout: out.stdout,
+        signal,
+      });
+    },
+    ...how,
+    signal,
+    now: () => clock.now(),
+  });
+  if (out.path !== null && scanMeta !== null) {
+    await writeScanRecord(out.path, {
+      ...distributedRecord(
+        scanMeta,
+        result.rows,
+        out.path,
+        out.command,
+        out.resolvers,
+        clock,
+      ),
+      ...out.extra,
+    });
+  }
+  return result;
 }
 
 /** The record of a scan run over Redis, from its metadata hash. */
